@@ -1,0 +1,98 @@
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class User(AbstractUser):
+    """Staff and residents alike. Staff get role assignments on areas
+    (teams.RoleAssignment); a resident user is linked to one Resident record
+    once a grid worker has checked it (until then `resident` is empty and
+    `resident_status` is pending)."""
+
+    class Kind(models.TextChoices):
+        STAFF = "staff", _("工作人员")
+        RESIDENT = "resident", _("居民")
+
+    class ResidentStatus(models.TextChoices):
+        NONE = "", _("不适用")
+        PENDING = "pending", _("待网格员核实")
+        VERIFIED = "verified", _("已核实")
+        REJECTED = "rejected", _("未通过")
+
+    kind = models.CharField(_("类型"), max_length=10, choices=Kind.choices, default=Kind.STAFF)
+    name = models.CharField(_("姓名"), max_length=50, blank=True)
+    phone = models.CharField(_("手机号"), max_length=20, unique=True, null=True, blank=True)
+    resident = models.OneToOneField(
+        "people.Resident",
+        verbose_name=_("居民档案"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="user",
+    )
+    resident_status = models.CharField(
+        _("核实状态"), max_length=10, choices=ResidentStatus.choices, default="", blank=True
+    )
+    # The grid a resident registered in, before and after verification.
+    home_grid = models.ForeignKey(
+        "areas.Area",
+        verbose_name=_("所在网格"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+
+    objects = UserManager()
+
+    class Meta:
+        verbose_name = _("用户")
+        verbose_name_plural = _("用户")
+
+    def __str__(self) -> str:
+        return self.name or self.username
+
+
+def _hash_token(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+class ApiTokenQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(revoked_at__isnull=True, expires_at__gt=timezone.now())
+
+
+class ApiToken(models.Model):
+    """A bearer token for the phone apps. Only its hash is stored."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    key_hash = models.CharField(max_length=64, unique=True)
+    prefix = models.CharField(max_length=8)
+    label = models.CharField(_("用途"), max_length=100, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ApiTokenQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("API 令牌")
+        verbose_name_plural = _("API 令牌")
+
+    @staticmethod
+    def new_raw() -> str:
+        return "wg_" + secrets.token_urlsafe(32)
+
+    @staticmethod
+    def hash(raw: str) -> str:
+        return _hash_token(raw)

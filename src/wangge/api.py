@@ -1,0 +1,62 @@
+"""The JSON API: one NinjaAPI, one Router per app, mounted under /api/v1/."""
+
+from django.http import Http404
+from django.utils.translation import gettext as _
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, ValidationError
+
+from wangge.accounts.auth import BearerAuth, SessionAuth
+from wangge.core.errors import DomainError
+
+api = NinjaAPI(
+    title="网格 Wangge API",
+    version="1",
+    description="网格化管理、组团式服务平台 JSON API。登录后使用会话 Cookie，或在 Authorization 头中使用 Bearer 令牌。",
+    auth=[SessionAuth(), BearerAuth()],
+    urls_namespace="api-v1",
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+)
+
+
+@api.exception_handler(DomainError)
+def domain_error(request, exc: DomainError):
+    return api.create_response(request, exc.as_dict(), status=exc.status)
+
+
+@api.exception_handler(Http404)
+def not_found(request, exc):
+    return api.create_response(
+        request, {"code": "not_found", "message": _("未找到，或不在您的管辖范围内")}, status=404
+    )
+
+
+@api.exception_handler(AuthenticationError)
+def unauthenticated(request, exc):
+    return api.create_response(
+        request, {"code": "unauthenticated", "message": _("请先登录")}, status=401
+    )
+
+
+@api.exception_handler(ValidationError)
+def invalid(request, exc: ValidationError):
+    return api.create_response(
+        request,
+        {"code": "invalid", "message": _("请求参数有误"), "errors": exc.errors},
+        status=422,
+    )
+
+
+def _mount() -> None:
+    from wangge.accounts.api import router as accounts_router
+    from wangge.areas.api import router as areas_router
+    from wangge.people.api import router as people_router
+    from wangge.teams.api import router as teams_router
+
+    api.add_router("/auth", accounts_router)
+    api.add_router("/areas", areas_router)
+    api.add_router("/people", people_router)
+    api.add_router("/teams", teams_router)
+
+
+_mount()

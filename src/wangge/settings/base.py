@@ -1,0 +1,165 @@
+"""Settings shared by every environment. Values come from environment variables
+with safe defaults; the demo and test settings override what they must."""
+
+import os
+from pathlib import Path
+
+import dj_database_url
+
+BASE_DIR = Path(__file__).resolve().parents[3]  # the repository root
+SRC_DIR = BASE_DIR / "src" / "wangge"
+VAR_DIR = Path(os.environ.get("WANGGE_VAR_DIR", BASE_DIR / "var"))
+NODE_MODULES = Path(os.environ.get("WANGGE_NODE_MODULES", BASE_DIR / "node_modules"))
+
+SECRET_KEY = os.environ.get("WANGGE_SECRET_KEY", "insecure-demo-key-change-me-in-production")
+DEBUG = os.environ.get("WANGGE_DEBUG", "0") == "1"
+ALLOWED_HOSTS = [
+    h for h in os.environ.get("WANGGE_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h
+]
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "wangge.core",
+    "wangge.accounts",
+    "wangge.areas",
+    "wangge.people",
+    "wangge.teams",
+    "wangge.audit",
+    "wangge.web",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "wangge.urls"
+WSGI_APPLICATION = "wangge.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+
+def database_from_url(url: str) -> dict:
+    """One place that turns a URL into Django's DATABASES entry, with the
+    per-engine options Wangge relies on (SQLite: WAL + IMMEDIATE transactions)."""
+    if url.startswith("sqlite:"):
+        path = (
+            url.split("sqlite:///", 1)[1]
+            if "sqlite:///" in url
+            else str(VAR_DIR / "wangge.sqlite3")
+        )
+        return {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": path,
+            "OPTIONS": {
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 20,
+                "init_command": (
+                    "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+                    "PRAGMA foreign_keys=ON; PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY;"
+                ),
+            },
+            "TEST": {"NAME": None},
+        }
+    cfg = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
+    cfg.setdefault("OPTIONS", {})
+    return cfg
+
+
+DATABASE_URL = os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'wangge.sqlite3'}")
+DATABASES = {"default": database_from_url(DATABASE_URL)}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = ["wangge.accounts.backends.PhoneOrUsernameBackend"]
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 8},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "/accounts/login/"
+LOGIN_REDIRECT_URL = "/"
+SESSION_COOKIE_AGE = int(os.environ.get("WANGGE_SESSION_SECONDS", 8 * 3600))
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = False
+
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+TIME_ZONE = "Asia/Shanghai"
+USE_I18N = True
+USE_TZ = True
+LOCALE_PATHS = [SRC_DIR / "locale"]
+
+STATIC_URL = "/static/"
+STATIC_ROOT = VAR_DIR / "static"
+MEDIA_URL = "/media/"
+MEDIA_ROOT = VAR_DIR / "media"
+# Front-end libraries come from npm at setup; only their built files are served.
+STATICFILES_DIRS = [
+    ("vendor/htmx", NODE_MODULES / "htmx.org" / "dist"),
+    ("vendor/alpinejs", NODE_MODULES / "alpinejs" / "dist"),
+    ("vendor/leaflet", NODE_MODULES / "leaflet" / "dist"),
+    ("vendor/echarts", NODE_MODULES / "echarts" / "dist"),
+]
+STATICFILES_DIRS = [(prefix, path) for prefix, path in STATICFILES_DIRS if path.exists()]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+
+# Personal data at rest: AES-256-GCM with versioned keys (the first one
+# encrypts; all of them decrypt, so keys can rotate) and an HMAC key for the
+# searchable hash. Values are 32 bytes, hex. Demo keys are derived from
+# SECRET_KEY; production must set both.
+WANGGE_DATA_KEYS = [k for k in os.environ.get("WANGGE_DATA_KEYS", "").split(",") if k]
+WANGGE_HASH_KEY = os.environ.get("WANGGE_HASH_KEY", "")
+
+# The city this deployment serves by default (a 6-digit GB/T 2260 code).
+WANGGE_CITY_CODE = os.environ.get("WANGGE_CITY_CODE", "330400")
+# How often (seconds) a process checks whether boundaries changed.
+WANGGE_LOCATOR_RECHECK_SECONDS = float(os.environ.get("WANGGE_LOCATOR_RECHECK_SECONDS", "2"))
+# Largest upload accepted by importers.
+WANGGE_IMPORT_MAX_BYTES = int(os.environ.get("WANGGE_IMPORT_MAX_BYTES", 50 * 1024 * 1024))
+DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("WANGGE_LOG_LEVEL", "INFO")},
+}

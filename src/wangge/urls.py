@@ -1,0 +1,14 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from wangge.api import api
+
+admin.site.site_header = "网格 Wangge 管理后台"
+admin.site.site_title = "网格 Wangge"
+admin.site.index_title = "数据管理"
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/v1/", api.urls),
+    path("", include("wangge.web.urls")),
+]
