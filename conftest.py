@@ -1,1 +1,1 @@
-pytest_plugins = ["wangge.testing.fixtures"]
+pytest_plugins = ["wangge.testing.fixtures", "wangge.testing.browser"]
