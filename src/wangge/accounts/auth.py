@@ -35,4 +35,5 @@ class BearerAuth(HttpBearer):
         if token_row.last_used_at is None or (now - token_row.last_used_at).total_seconds() > 60:
             ApiToken.objects.filter(pk=token_row.pk).update(last_used_at=now)
         request.user = token_row.user
+        request.api_token = token_row
         return token_row.user
