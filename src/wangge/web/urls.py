@@ -5,6 +5,7 @@ from . import views
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("map/<int:area_id>/", views.area_map, name="area-map"),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(template_name="web/login.html"),
