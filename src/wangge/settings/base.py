@@ -31,6 +31,10 @@ INSTALLED_APPS = [
     "wangge.teams",
     "wangge.audit",
     "wangge.web",
+    "django_tasks",
+    "huey.contrib.djhuey",
+    "wangge.cases",
+    "wangge.open311",
 ]
 
 MIDDLEWARE = [
@@ -163,3 +167,29 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("WANGGE_LOG_LEVEL", "INFO")},
 }
+
+# Background tasks: the Django tasks API (django-tasks) on Huey. SQLite queue
+# under var/ by default; Redis when WANGGE_REDIS_URL is set; immediate
+# (run in-process, in-memory queue) under the test settings.
+_TESTING = os.environ.get("DJANGO_SETTINGS_MODULE", "").endswith(".test")
+if os.environ.get("WANGGE_REDIS_URL"):
+    HUEY = {
+        "name": "wangge",
+        "huey_class": "huey.RedisHuey",
+        "url": os.environ["WANGGE_REDIS_URL"],
+        "immediate": _TESTING,
+        "consumer": {"workers": int(os.environ.get("WANGGE_TASK_WORKERS", "4"))},
+    }
+else:
+    if not _TESTING:
+        VAR_DIR.mkdir(parents=True, exist_ok=True)  # SqliteHuey opens its file at start-up
+    HUEY = {
+        "name": "wangge",
+        "huey_class": "huey.SqliteHuey",
+        "filename": str(VAR_DIR / "huey.sqlite3"),
+        "immediate": _TESTING,
+        "consumer": {"workers": int(os.environ.get("WANGGE_TASK_WORKERS", "2"))},
+    }
+TASKS = {"default": {"BACKEND": "huey.contrib.djhuey.tasks_backend.HueyBackend"}}
+# SMS for case notifications: a class with send(*, phone, text, case_id).
+WANGGE_SMS_BACKEND = os.environ.get("WANGGE_SMS_BACKEND", "wangge.cases.notify.LogSmsBackend")

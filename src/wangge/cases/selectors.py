@@ -1,0 +1,292 @@
+"""Reads of cases. Every query starts from `visible_cases(actor)`, which is
+the scope rule (`wangge.teams.scope`) applied to cases:
+
+- staff see cases under their assigned areas (`scoped`), except that a
+  department staff grant shows only cases their department is on (lead,
+  assisting or whistled in) inside the grant's area;
+- residents see the cases they reported (or that were merged with theirs);
+- nobody else sees anything.
+
+The public board and the Open311 feed show no personal data and are not
+scoped: they are public by design."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from wangge.areas.models import Area, Level
+from wangge.areas.paths import subtree_q
+from wangge.teams.roles import Role
+from wangge.teams.scope import scope_for, scoped
+
+from .models import (
+    CLOSED_STATUSES,
+    OPEN_STATUSES,
+    Case,
+    CaseDepartment,
+    CaseEvent,
+    CaseReporter,
+    Category,
+    Status,
+    Team,
+)
+from .workdays import TZ
+
+
+def visible_cases(actor) -> QuerySet[Case]:
+    scope = scope_for(actor)
+    qs = Case.objects.all()
+    if scope.unrestricted:
+        return qs
+    if scope.is_staff_scope:
+        dept_grants = [g for g in scope.grants if g.role == Role.DEPARTMENT_STAFF]
+        if not dept_grants:
+            return scoped(qs, actor)
+        q = Q(pk__in=[])
+        for g in scope.grants:
+            if g.role != Role.DEPARTMENT_STAFF:
+                q |= subtree_q(g.path, "area_path")
+        for g in dept_grants:
+            if g.department_id:
+                on_case = CaseDepartment.objects.filter(
+                    case=OuterRef("pk"), department_id=g.department_id
+                )
+                q |= subtree_q(g.path, "area_path") & (
+                    Q(department_id=g.department_id) | Exists(on_case)
+                )
+        return qs.filter(q)
+    if scope.user_id:
+        mine = CaseReporter.objects.filter(case=OuterRef("pk"), user_id=scope.user_id)
+        return qs.filter(Exists(mine))
+    return qs.none()
+
+
+def access_case(*, actor, case_id: int) -> Case:
+    """The case if the actor may see it; 404 otherwise (never 403: a foreign
+    case looks the same as a missing one)."""
+    case = (
+        visible_cases(actor)
+        .select_related("category", "area", "level_area", "department", "building")
+        .filter(pk=case_id)
+        .first()
+    )
+    if case is None:
+        raise Http404
+    return case
+
+
+@dataclass(frozen=True)
+class CaseFilters:
+    status: str | None = None
+    open: bool | None = None
+    category: str | None = None
+    area_id: int | None = None
+    department_id: int | None = None
+    alert: str | None = None
+    duplicates: bool | None = None
+    q: str | None = None
+
+
+def case_list(*, actor, filters: CaseFilters | None = None) -> QuerySet[Case]:
+    f = filters or CaseFilters()
+    qs = visible_cases(actor).select_related("category", "area", "department")
+    if f.status:
+        qs = qs.filter(status__in=f.status.split(","))
+    if f.open is True:
+        qs = qs.filter(status__in=OPEN_STATUSES)
+    elif f.open is False:
+        qs = qs.exclude(status__in=OPEN_STATUSES)
+    if f.category:
+        qs = qs.filter(Q(category__code=f.category) | Q(category__parent__code=f.category))
+    if f.area_id:
+        area = Area.objects.filter(pk=f.area_id).only("path").first()
+        qs = qs.filter(subtree_q(area.path, "area_path")) if area else qs.none()
+    if f.department_id:
+        qs = qs.filter(department_id=f.department_id)
+    if f.alert:
+        qs = qs.filter(alert=f.alert)
+    if f.duplicates:
+        qs = qs.filter(duplicate_of__isnull=False, status__in=OPEN_STATUSES)
+    if f.q:
+        qs = qs.filter(description__contains=f.q)
+    return qs.order_by("-created_at", "-pk")
+
+
+def case_timeline(*, actor, case: Case) -> list[CaseEvent]:
+    """The case's events; a resident (the reporter) sees the public ones only."""
+    qs = case.events.select_related("actor").prefetch_related("attachments")
+    if not scope_for(actor).is_staff_scope:
+        qs = qs.filter(public=True)
+    return list(qs.order_by("at", "pk"))
+
+
+def category_tree() -> list[Category]:
+    return list(
+        Category.objects.filter(is_active=True, parent__isnull=True)
+        .prefetch_related("children")
+        .order_by("code")
+    )
+
+
+# ---------------------------------------------------------------- public board
+BOARD_CLOSED_DAYS = 30
+
+
+def _place_label(case: Case) -> str:
+    """To the building, never a person: the building, else the smallest area."""
+    if case.building_id:
+        return case.building.name
+    return case.area.name
+
+
+def board(*, area: Area, now: datetime | None = None, limit: int = 200) -> dict:
+    """挂牌销账 for an area: open cases (and those closed in the last 30 days)
+    numbered, with category, place, status, deadline and days open; the grids
+    under the area with no open case are listed as cleared (清零)."""
+    now = now or timezone.now()
+    base = Case.objects.filter(subtree_q(area.path, "area_path")).exclude(
+        status__in=[Status.VOIDED, Status.MERGED]
+    )
+    rows = list(
+        base.filter(
+            Q(status__in=OPEN_STATUSES) | Q(closed_at__gte=now - timedelta(days=BOARD_CLOSED_DAYS))
+        )
+        .select_related("category", "area", "building", "grid")
+        .order_by("-created_at", "-pk")[:limit]
+    )
+    grids = list(
+        Area.objects.filter(subtree_q(area.path), level=Level.GRID, is_active=True)
+        .order_by("path")
+        .only("pk", "name", "code", "path")
+    )
+    open_by_grid = dict(
+        base.filter(status__in=OPEN_STATUSES, grid__isnull=False)
+        .values_list("grid_id")
+        .annotate(n=Count("pk"))
+        .values_list("grid_id", "n")
+    )
+    items = []
+    for c in rows:
+        end = c.closed_at or now
+        items.append(
+            {
+                "number": c.number,
+                "category": c.category.name,
+                "place": _place_label(c),
+                "grid": c.grid.name if c.grid_id else "",
+                "status": c.status,
+                "status_label": Status(c.status).label,
+                "is_open": c.status in OPEN_STATUSES,
+                "due_at": c.due_at,
+                "alert": c.alert,
+                "days_open": max((end - c.created_at).days, 0),
+                "reported_at": c.created_at.astimezone(TZ).date(),
+            }
+        )
+    return {
+        "area": {"id": area.pk, "name": area.name, "code": area.code, "level": area.level},
+        "open": sum(open_by_grid.values())
+        + base.filter(status__in=OPEN_STATUSES, grid__isnull=True).count(),
+        "items": items,
+        "grids": [
+            {
+                "id": g.pk,
+                "name": g.name,
+                "code": g.code,
+                "open": open_by_grid.get(g.pk, 0),
+                "cleared": open_by_grid.get(g.pk, 0) == 0,
+            }
+            for g in grids
+        ],
+    }
+
+
+# ---------------------------------------------------------------- metrics
+def metrics(
+    *,
+    actor,
+    start: datetime,
+    end: datetime,
+    area: Area | None = None,
+    department_id: int | None = None,
+    now: datetime | None = None,
+) -> dict:
+    """The standard formulas over the cases reported in [start, end) in the
+    actor's scope (optionally one area's subtree or one lead department).
+    Voided and merged cases are left out.
+
+    - closure rate = closed ÷ due, where due = cases whose deadline fell on or
+      before min(end, now), closed = those of them closed;
+    - on-time closure rate = closed no later than the deadline ÷ closed;
+    - rework rate = closed cases that were reworked ÷ closed;
+    - extension rate = cases with an approved extension ÷ registered cases;
+    - satisfaction rate = ratings 4–5 ÷ rated cases (unrated cases, also those
+      whose 7-day rating window passed, count as no rating);
+    - average hours to accept = mean(accepted − reported);
+    - average hours to handle = mean(handled − dispatched);
+    - self-handled share = closed cases handled by the grid team ÷ closed."""
+    now = now or timezone.now()
+    as_of = min(end, now)
+    qs = visible_cases(actor).filter(created_at__gte=start, created_at__lt=end)
+    qs = qs.exclude(status__in=[Status.VOIDED, Status.MERGED])
+    if area is not None:
+        qs = qs.filter(subtree_q(area.path, "area_path"))
+    if department_id:
+        qs = qs.filter(department_id=department_id)
+    rows = list(
+        qs.values_list(
+            "status",
+            "created_at",
+            "accepted_at",
+            "registered_at",
+            "dispatched_at",
+            "handled_at",
+            "closed_at",
+            "due_at",
+            "rework_count",
+            "extension_count",
+            "rating",
+            "team",
+        )
+    )
+    total = len(rows)
+    closed = [r for r in rows if r[0] in CLOSED_STATUSES]
+    due = [r for r in rows if r[7] is not None and r[7] <= as_of]
+    due_closed = [r for r in due if r[0] in CLOSED_STATUSES]
+    on_time = [r for r in closed if r[7] is not None and r[6] <= r[7]]
+    reworked = [r for r in closed if r[8] > 0]
+    registered = [r for r in rows if r[3] is not None]
+    extended = [r for r in registered if r[9] > 0]
+    rated = [r for r in rows if r[10] is not None]
+    satisfied = [r for r in rated if r[10] >= 4]
+    self_handled = [r for r in closed if r[11] == Team.GRID]
+    accept_h = [(r[2] - r[1]).total_seconds() / 3600 for r in rows if r[2]]
+    handle_h = [(r[5] - r[4]).total_seconds() / 3600 for r in rows if r[5] and r[4]]
+
+    def rate(a, b):
+        return round(len(a) / len(b), 4) if b else None
+
+    def mean(xs):
+        return round(sum(xs) / len(xs), 2) if xs else None
+
+    return {
+        "start": start,
+        "end": end,
+        "cases": total,
+        "due": len(due),
+        "closed": len(closed),
+        "closure_rate": rate(due_closed, due),
+        "on_time_rate": rate(on_time, closed),
+        "rework_rate": rate(reworked, closed),
+        "extension_rate": rate(extended, registered),
+        "satisfaction_rate": rate(satisfied, rated),
+        "rated": len(rated),
+        "avg_hours_to_accept": mean(accept_h),
+        "avg_hours_to_handle": mean(handle_h),
+        "self_handled_share": rate(self_handled, closed),
+    }
