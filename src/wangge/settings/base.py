@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "wangge.teams",
     "wangge.audit",
     "wangge.web",
+    "wangge.generator",
     "django_tasks",
     "huey.contrib.djhuey",
     "wangge.cases",
