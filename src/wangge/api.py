@@ -58,5 +58,9 @@ def _mount() -> None:
     api.add_router("/people", people_router)
     api.add_router("/teams", teams_router)
 
+    from wangge.cases.api import router as cases_router
+
+    api.add_router("/cases", cases_router)
+
 
 _mount()

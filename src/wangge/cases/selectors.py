@@ -180,7 +180,7 @@ def board(*, area: Area, now: datetime | None = None, limit: int = 200) -> dict:
                 "place": _place_label(c),
                 "grid": c.grid.name if c.grid_id else "",
                 "status": c.status,
-                "status_label": Status(c.status).label,
+                "status_label": str(Status(c.status).label),
                 "is_open": c.status in OPEN_STATUSES,
                 "due_at": c.due_at,
                 "alert": c.alert,

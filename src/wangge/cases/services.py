@@ -250,6 +250,7 @@ def case_report(
     reporter_phone: str = "",
     at: datetime | None = None,
     check_scope: bool = True,
+    category_suggested: bool = False,
 ) -> tuple[Case, bool]:
     """Create a case (报事) and return (case, created). With an idempotency key
     (or an external id) already used by this actor (source), the existing case
@@ -289,7 +290,7 @@ def case_report(
         raise PermissionDenied("not_allowed", "您的角色不能上报工单")
 
     # Category: given, else suggested from the text, else 其他问题.
-    suggested = False
+    suggested = category_suggested
     if category in (None, ""):
         found = category_suggest(text=description, limit=1)
         category = found[0] if found else _fallback_category()
