@@ -10,5 +10,6 @@ admin.site.index_title = "数据管理"
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
+    path("open311/v2/", include("wangge.open311.urls")),
     path("", include("wangge.web.urls")),
 ]

@@ -233,6 +233,8 @@ class Case(models.Model):
     )
     idempotency_key = models.CharField(max_length=80, blank=True, default="", editable=False)
     external_id = models.CharField(_("外部编号"), max_length=64, blank=True, default="")
+    # A photo link posted by an outside client (Open311 media_url); never fetched.
+    media_url = models.URLField(_("外部图片链接"), max_length=500, blank=True, default="")
 
     # -- routing and handling --
     team = models.CharField(_("承办方"), max_length=10, choices=Team.choices, blank=True)

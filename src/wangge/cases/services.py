@@ -251,6 +251,7 @@ def case_report(
     at: datetime | None = None,
     check_scope: bool = True,
     category_suggested: bool = False,
+    media_url: str = "",
 ) -> tuple[Case, bool]:
     """Create a case (报事) and return (case, created). With an idempotency key
     (or an external id) already used by this actor (source), the existing case
@@ -362,6 +363,7 @@ def case_report(
                 on_behalf_of=resident,
                 idempotency_key=idempotency_key if actor is not None else "",
                 external_id=(external_id or "")[:64],
+                media_url=(media_url or "")[:500],
                 department=route_department(category, chain),
                 duplicate_of=duplicate,
                 created_at=at,
