@@ -151,7 +151,6 @@ class UserAdmin(NotFoundForForeign, ScopedAdmin):
 
     def get_form(self, request, obj=None, **kwargs):
         kwargs["form"] = StaffUserAddForm if obj is None else UserChangeForm
-        kwargs["fields"] = None
         form = super().get_form(request, obj, **kwargs)
         form.request = request
         return form

@@ -4,6 +4,7 @@ API tokens. Every function is keyword-only and runs in a transaction."""
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
@@ -201,7 +202,8 @@ def resident_register(*, phone: str, password: str, name: str, grid) -> User:
     if taken:
         raise Conflict("taken", taken)
     user = User(
-        username=phone,
+        # Not the phone: usernames show in lists, phones are personal data.
+        username=f"resident_{secrets.token_hex(5)}",
         phone=phone,
         name=name,
         kind=User.Kind.RESIDENT,

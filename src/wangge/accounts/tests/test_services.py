@@ -96,7 +96,8 @@ def test_resident_register_is_pending_in_its_grid(tree):
     )
     assert user.kind == "resident" and not user.is_staff
     assert user.resident_status == "pending" and user.home_grid == tree.grid_a1a_1
-    assert user.username == "13700001111" and user.resident is None
+    assert user.username.startswith("resident_") and user.phone == "13700001111"
+    assert user.resident is None
 
 
 def test_resident_register_needs_a_grid_and_a_mobile(tree):
