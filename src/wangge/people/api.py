@@ -17,6 +17,8 @@ from django.utils.encoding import escape_uri_path
 from ninja import File, Form, Query, Router, Status
 from ninja.files import UploadedFile
 
+from wangge.areas.schemas import ErrorOut
+
 from . import exporters, importers, selectors, services
 from .layouts import LAYOUTS
 from .schemas import (
@@ -36,7 +38,6 @@ from .schemas import (
     OrganizationOut,
     OrganizationPage,
     OrganizationPatch,
-    PeopleErrorOut,
     ResidentIn,
     ResidentOut,
     ResidentPage,
@@ -47,7 +48,7 @@ from .schemas import (
 
 router = Router(tags=["基础数据"])
 
-E = PeopleErrorOut
+E = ErrorOut
 READ = {401: E, 404: E, 422: E}
 WRITE = {401: E, 403: E, 404: E, 409: E, 422: E}
 

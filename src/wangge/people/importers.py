@@ -376,6 +376,26 @@ class Importer:
         raise NotImplementedError
 
 
+def _insert_rows(model, columns: tuple[str, ...], rows: list) -> None:
+    """Plain INSERTs of many rows, without building model instances:
+    COPY on PostgreSQL, executemany on SQLite (both far faster than
+    bulk_create, which SQLite limits to 999 parameters a statement)."""
+    if not rows:
+        return
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    names = ", ".join(quote(c) for c in columns)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            return
+        sql = f"INSERT INTO {table} ({names}) VALUES ({', '.join(['%s'] * len(columns))})"
+        for batch in chunks(rows, 5000):
+            cursor.executemany(sql, batch)
+
+
 def _update_rows(model, columns: list[str], rows: list[tuple]) -> None:
     """UPDATE … WHERE id = ? for many rows at once (each tuple: values in
     `columns` order, then the id)."""
@@ -619,6 +639,14 @@ RESIDENT_COLUMNS = (
     "phone_enc", "phone_hash", "phone_masked", "relationship", "residence",
     "registered_address", "is_party_member",
 )  # fmt: skip
+RESIDENT_INSERT_COLUMNS = (
+    *RESIDENT_COLUMNS, "sex", "birth_date", "id_number_enc", "id_number_hash", "id_number_masked",
+)  # fmt: skip
+HOUSEHOLD_INSERT_COLUMNS = (
+    "building_id", "unit", "room", "size", "address", "district_id", "grid_id", "micro_grid_id",
+    "area_path",
+)  # fmt: skip
+HouseholdKey = tuple[int, str, str]
 
 
 class ResidentImporter(HouseholdImporter):
@@ -629,8 +657,11 @@ class ResidentImporter(HouseholdImporter):
         self.recs: list[ResidentRec] = []  # type: ignore[assignment]
         self.seen_ids: dict[str, int] = {}
         self.care_groups = {g.name: g.pk for g in CareGroup.objects.filter(is_active=True)}
-        self.new_households: dict[tuple[int, str, str], Household] = {}
-        self.new_residents: list[tuple[Resident, ResidentRec, tuple[int, str, str] | None]] = []
+        self.new_households: dict[HouseholdKey, list] = {}
+        # Rows in RESIDENT_INSERT_COLUMNS order; a household this import creates
+        # is given by its key (its id is known only after the insert).
+        self.new_residents: list[tuple[list, HouseholdKey | None]] = []
+        self.moves: list[tuple[dict[str, Any], HouseholdKey]] = []
         self.resident_updates: list[tuple] = []
         self.care_add: list[tuple[int | None, int, ResidentRec]] = []
         self.care_remove: list[tuple[int, int]] = []
@@ -726,27 +757,24 @@ class ResidentImporter(HouseholdImporter):
             key = (building.pk, rec.unit, rec.room)
             household_id = households.get(key)
             if household_id is None and key not in self.new_households:
-                household = Household(
-                    building_id=building.pk, unit=rec.unit, room=rec.room,
-                    address=default_household_address(building, rec.unit, rec.room),
-                )  # fmt: skip
-                place.apply(household)
-                self.new_households[key] = household
+                self.new_households[key] = [
+                    building.pk, rec.unit, rec.room, 1,
+                    default_household_address(building, rec.unit, rec.room),
+                    place.district_id, place.grid_id, place.micro_grid_id, place.area_path,
+                ]  # fmt: skip
             if household_id is None:
                 new_sizes[key] = new_sizes.get(key, 0) + 1
             old = existing.get(rec.number.hash)
             if old is None:
-                resident = Resident(
-                    household_id=household_id, name=rec.name, sex=rec.number.sex,
-                    birth_date=rec.number.birth_date, id_number_enc=rec.number.encrypt(),
-                    id_number_hash=rec.number.hash, id_number_masked=rec.number.masked,
-                    phone_enc=rec.phone.encrypt(), phone_hash=rec.phone.hash,
-                    phone_masked=rec.phone.masked, relationship=rec.relationship,
-                    residence=rec.residence, registered_address=rec.registered_address,
-                    is_party_member=rec.is_party_member,
-                )  # fmt: skip
-                place.apply(resident)
-                self.new_residents.append((resident, rec, None if household_id else key))
+                number, phone = rec.number, rec.phone
+                self.new_residents.append((
+                    [household_id, place.district_id, place.grid_id, place.micro_grid_id,
+                     place.area_path, rec.name, phone.encrypt(), phone.hash, phone.masked,
+                     rec.relationship, rec.residence, rec.registered_address,
+                     rec.is_party_member, number.sex, number.birth_date, number.encrypt(),
+                     number.hash, number.masked],
+                    None if household_id else key,
+                ))  # fmt: skip
                 if care:
                     self.care_add.extend((None, g, rec) for g in care)
                 continue
@@ -769,7 +797,7 @@ class ResidentImporter(HouseholdImporter):
             changed = household_id is None or any(new[c] != old[c] for c in RESIDENT_COLUMNS)
             if household_id is None:
                 # Moves into a household this import creates: id known after insert.
-                self.new_residents.append((new, rec, key))  # type: ignore[arg-type]
+                self.moves.append((new, key))
             elif changed:
                 self.resident_updates.append((*(new[c] for c in RESIDENT_COLUMNS), old["id"]))
             care_changed = False
@@ -783,28 +811,38 @@ class ResidentImporter(HouseholdImporter):
             else:
                 self.report.unchanged += 1
         for key, household in self.new_households.items():
-            household.size = new_sizes.get(key, 1)
-        self.report.created = sum(1 for r, _, _ in self.new_residents if isinstance(r, Resident))
+            household[3] = new_sizes.get(key, 1)
+        self.report.created = len(self.new_residents)
         self.report.households_created = len(self.new_households)
 
     def write(self):
-        created = Household.objects.bulk_create(list(self.new_households.values()), batch_size=2000)
-        ids = {(h.building_id, h.unit, h.room): h.pk for h in created}
-        inserts: list[Resident] = []
-        for resident, _rec, key in self.new_residents:
-            if isinstance(resident, Resident):
-                if key is not None:
-                    resident.household_id = ids[key]
-                inserts.append(resident)
-            else:  # an existing resident moving into a new household
-                resident["household_id"] = ids[key]
-                self.resident_updates.append(
-                    (*(resident[c] for c in RESIDENT_COLUMNS), resident["id"])
-                )
-        Resident.objects.bulk_create(inserts, batch_size=2000)
+        _insert_rows(Household, HOUSEHOLD_INSERT_COLUMNS, list(self.new_households.values()))
+        ids: dict[HouseholdKey, int] = {}
+        new_buildings = sorted({key[0] for key in self.new_households})
+        for batch in chunks(new_buildings):
+            for pk, building_id, unit, room in Household.objects.filter(
+                building_id__in=batch
+            ).values_list("id", "building_id", "unit", "room"):
+                ids[(building_id, unit, room)] = pk
+        rows = []
+        for values, key in self.new_residents:
+            if key is not None:
+                values[0] = ids[key]
+            rows.append(values)
+        _insert_rows(Resident, RESIDENT_INSERT_COLUMNS, rows)
+        for moved, key in self.moves:
+            moved["household_id"] = ids[key]
+            self.resident_updates.append((*(moved[c] for c in RESIDENT_COLUMNS), moved["id"]))
         _update_rows(Resident, list(RESIDENT_COLUMNS), self.resident_updates)
         if self.care_add or self.care_remove:
-            new_ids = {r.id_number_hash: r.pk for r in inserts}
+            wanted = sorted({rec.number.hash for pk, _, rec in self.care_add if pk is None})
+            new_ids: dict[str, int] = {}
+            for batch in chunks(wanted):
+                new_ids.update(
+                    Resident.objects.filter(id_number_hash__in=batch).values_list(
+                        "id_number_hash", "id"
+                    )
+                )
             by_group: dict[int, list[int]] = {}
             for resident_id, group_id in self.care_remove:
                 by_group.setdefault(group_id, []).append(resident_id)
@@ -813,14 +851,13 @@ class ResidentImporter(HouseholdImporter):
                     ResidentCareGroup.objects.filter(
                         group_id=group_id, resident_id__in=batch
                     ).delete()
-            ResidentCareGroup.objects.bulk_create(
+            _insert_rows(
+                ResidentCareGroup,
+                ("resident_id", "group_id"),
                 [
-                    ResidentCareGroup(
-                        resident_id=resident_id or new_ids[rec.number.hash], group_id=group_id
-                    )
+                    (resident_id or new_ids[rec.number.hash], group_id)
                     for resident_id, group_id, rec in self.care_add
                 ],
-                batch_size=2000,
             )
         personal_data_access_record(
             actor=self.actor,

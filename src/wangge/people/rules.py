@@ -9,16 +9,19 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import time
 from dataclasses import dataclass
 from functools import lru_cache
 
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from wangge.areas.models import Area, GridKind, Level
 from wangge.areas.paths import STEP
 from wangge.core import crypto
 from wangge.core.masking import mask_id_number, mask_phone
 from wangge.core.validators import (
+    PROVINCE_PREFIXES,
     id_number_birth_date,
     id_number_sex,
     normalize_id_number,
@@ -103,15 +106,22 @@ def choice(value: str | None, choices, *, label: str, aliases: dict[str, str] | 
     value = (value or "").strip()
     if not value:
         raise Invalid(f"{label}不能为空")
-    by_label = {str(lbl): code for code, lbl in choices.choices}
+    by_label, codes, options = _choice_maps(choices)
     if value in by_label:
         return by_label[value]
     if aliases and value in aliases:
         return aliases[value]
-    if value in choices.values:
+    if value in codes:
         return value
-    options = "、".join(str(lbl) for lbl in choices.labels)
     raise Invalid(f"{label}“{value}”无效，应为：{options}")
+
+
+@lru_cache(maxsize=32)
+def _choice_maps(choices) -> tuple[dict[str, str], frozenset[str], str]:
+    """Label → code, the codes, and the labels for a message: computed once
+    per choices class (labels are lazy translations, slow to render 100k times)."""
+    by_label = {str(lbl): code for code, lbl in choices.choices}
+    return by_label, frozenset(choices.values), "、".join(by_label)
 
 
 TRUE_WORDS = frozenset(["是", "Y", "YES", "TRUE", "1", "党员", "中共党员", "√"])
@@ -178,18 +188,50 @@ class IdNumber:
         return crypto.encrypt(self.value)
 
 
+ID_SHAPE = re.compile(r"\d{17}[\dX]")
+_RIC_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_RIC_CHECK = "10X98765432"
+
+
+@lru_cache(maxsize=4)
+def _today(_hour: int) -> dt.date:
+    return timezone.localdate()
+
+
+def _quick_id_number(value: str) -> dt.date | None:
+    """The birth date of a well-formed, valid ID number, or None when the
+    full validator must decide (and word the error). Checks exactly what
+    `normalize_id_number` checks, ~10x faster, for 100k-row imports."""
+    if not ID_SHAPE.fullmatch(value) or value[:2] not in PROVINCE_PREFIXES:
+        return None
+    total = sum(int(c) * w for c, w in zip(value, _RIC_WEIGHTS, strict=False))
+    if _RIC_CHECK[total % 11] != value[17]:
+        return None
+    try:
+        birth = dt.date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
+    except ValueError:
+        return None
+    if birth.year < 1890 or birth > _today(int(time.time() // 3600)):
+        return None
+    return birth
+
+
 def id_number(value: str | None) -> IdNumber:
     raw = (value or "").strip()
     if SCIENTIFIC.match(raw):
         raise Invalid("身份证号被保存成了科学计数法数字，末几位已丢失；请把该列设为文本后重新填写")
-    try:
-        number = normalize_id_number(raw)
-    except ValidationError as exc:
-        raise Invalid(_message(exc)) from exc
+    number = raw.upper().replace(" ", "")
+    birth = _quick_id_number(number)
+    if birth is None:
+        try:
+            number = normalize_id_number(raw)
+        except ValidationError as exc:
+            raise Invalid(_message(exc)) from exc
+        birth = id_number_birth_date(number)
     return IdNumber(
         value=number,
         sex=id_number_sex(number),
-        birth_date=id_number_birth_date(number),
+        birth_date=birth,
         hash=crypto.keyed_hash(number),
         masked=mask_id_number(number),
     )
@@ -208,9 +250,30 @@ class Phone:
 NO_PHONE = Phone("", "", "")
 
 
-@lru_cache(maxsize=4096)
-def _phone(raw: str) -> str:
-    return normalize_phone(raw)
+MOBILE = re.compile(r"1\d{10}")
+
+
+@lru_cache(maxsize=65536)
+def _mobile_prefix_valid(prefix: str) -> bool:
+    """Whether an 11-digit mobile number is valid depends only on its first
+    digits (at most five in the numbering plan; seven are used here), so
+    phonenumbers runs once per prefix instead of once per row."""
+    try:
+        normalize_phone(prefix + "0" * (11 - len(prefix)))
+    except ValidationError:
+        return False
+    return True
+
+
+def _normalize_phone(raw: str) -> str:
+    compact = raw.replace(" ", "").replace("-", "")
+    compact = compact.removeprefix("+86")
+    if MOBILE.fullmatch(compact) and _mobile_prefix_valid(compact[:7]):
+        return compact
+    try:
+        return normalize_phone(raw)
+    except ValidationError as exc:
+        raise Invalid(_message(exc)) from exc
 
 
 def phone(value: str | None, *, required: bool = False) -> Phone:
@@ -219,10 +282,7 @@ def phone(value: str | None, *, required: bool = False) -> Phone:
         return NO_PHONE
     if SCIENTIFIC.match(raw):
         raise Invalid("电话号码被保存成了科学计数法数字；请把该列设为文本后重新填写")
-    try:
-        number = _phone(raw)
-    except ValidationError as exc:
-        raise Invalid(_message(exc)) from exc
+    number = _normalize_phone(raw)
     return Phone(number, crypto.keyed_hash(number), mask_phone(number))
 
 

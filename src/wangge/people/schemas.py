@@ -5,18 +5,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Literal
 
 from ninja import Schema
 from pydantic import Field
 
 Kind = Literal["buildings", "households", "residents", "organizations"]
-
-
-class PeopleErrorOut(Schema):
-    code: str = Field(description="机器可读的错误码")
-    message: str = Field(description="中文错误说明")
-    errors: Any | None = Field(default=None, description="逐字段的错误详情")
 
 
 class PlaceOut(Schema):
