@@ -338,7 +338,24 @@ def notification_read(request, notification_id: int):
     return Status(204, None)
 
 
-@router.get("/attachments/{attachment_id}", response={404: ErrorOut})
+PHOTO_RESPONSE = {
+    "responses": {
+        200: {
+            "description": "图片（JPEG、PNG 或 WebP）",
+            "content": {
+                t: {"schema": {"type": "string", "format": "binary"}}
+                for t in ("image/jpeg", "image/png", "image/webp")
+            },
+        }
+    }
+}
+
+
+@router.get(
+    "/attachments/{attachment_id}",
+    response={200: None, 401: ErrorOut, 404: ErrorOut},
+    openapi_extra=PHOTO_RESPONSE,
+)
 def attachment(request, attachment_id: int):
     """照片（仅对能查看该工单的用户）。"""
     att = CaseAttachment.objects.filter(pk=attachment_id).only("case_id").first()

@@ -321,7 +321,8 @@ def case_report(
         and not is_resident
         and not scope.covers(place["area_path"])
     ):
-        raise PermissionDenied("outside_scope", "该位置不在您的管辖范围内")
+        # A place outside one's areas looks like one that does not exist (404).
+        raise DomainError("outside_scope", "该位置不在您的管辖范围内", status=404)
 
     resident = None
     if proxy_for is not None:

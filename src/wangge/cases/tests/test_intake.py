@@ -147,7 +147,7 @@ def test_grid_worker_found_on_visit_and_outside_scope(world):
     assert case.source == "visit" and case.created_by == world.grid_worker
     with pytest.raises(DomainError) as exc:
         report(world, actor=world.grid_worker, point=IN_MG_B1A_1_1)
-    assert exc.value.code == "outside_scope"
+    assert exc.value.code == "outside_scope" and exc.value.status == 404
 
 
 def test_department_staff_cannot_report(world):
