@@ -82,6 +82,13 @@ class Route:
     # like the own one, and may name foreign places).
     scoped: bool = True
     public: bool = False  # no login needed
+    # Users for whom this route is not restricted to their areas (e.g. a
+    # resident reporting a problem anywhere in the city).
+    unscoped_for: Callable[[Principal], bool] | None = None
+    # Status on foreign objects, where it is not 404 because the route
+    # refuses the user before looking at any object (e.g. staff-only routes
+    # answer a resident 403 whatever the id).
+    foreign_expect: Expect | None = None
 
 
 @dataclass(frozen=True)
