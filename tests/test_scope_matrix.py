@@ -670,19 +670,7 @@ ADMIN_OBJECTS: dict[str, AdminObject] = {
         lambda s, p, m: s.extra["case"], lambda o: o.area_path, visible=_case_visible
     ),
     "cases.category": AdminObject(lambda s, p, m: s.extra["case"].category, None),
-    "open311.apikey": AdminObject(lambda s, p, m: _open311_key(m), None),
 }
-
-
-def _open311_key(m: Matrix):
-    """An Open311 client key (global: only superusers manage them)."""
-    from wangge.open311.models import ApiKey
-
-    if "open311_key" not in m.extra:
-        m.extra["open311_key"] = ApiKey.objects.create(
-            name="12345 热线平台", key_hash="f" * 64, prefix="ffffffff", user=m.newcomer
-        )
-    return m.extra["open311_key"]
 
 
 def _care_group():
@@ -691,6 +679,8 @@ def _care_group():
     return CareGroup.objects.order_by("pk").first()
 
 
+_twice = set(ADMIN_OBJECTS) & set(CONTRIB.admin_objects)
+assert not _twice, f"defined here and in an app's scope_matrix: {sorted(_twice)}"
 ADMIN_OBJECTS.update(CONTRIB.admin_objects)
 
 ADMIN_MODELS = sorted(model._meta.label_lower for model in admin.site._registry)
