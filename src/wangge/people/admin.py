@@ -118,8 +118,10 @@ class BuildingForm(ServiceForm):
         model = Building
         fields = ["grid", "micro_grid", "code", "name", "address", "kind", "floors", "lng", "lat"]
 
+    MODEL_FIELDS = tuple(Meta.fields)
+
     def run_service(self, actor, instance, data, changed):
-        values = {f: data.get(f) for f in self.Meta.fields}
+        values = {f: data.get(f) for f in self.MODEL_FIELDS}
         if instance.pk is None:
             return services.building_create(actor=actor, **values)
         original = Building.objects.get(pk=instance.pk)
@@ -148,8 +150,10 @@ class HouseholdForm(ServiceForm):
         model = Household
         fields = ["building", "unit", "room", "size", "address"]
 
+    MODEL_FIELDS = tuple(Meta.fields)
+
     def run_service(self, actor, instance, data, changed):
-        values = {f: data.get(f) for f in self.Meta.fields}
+        values = {f: data.get(f) for f in self.MODEL_FIELDS}
         values["unit"] = values["unit"] or ""
         values["address"] = values["address"] or ""
         if instance.pk is None:
@@ -220,8 +224,10 @@ class ResidentForm(ServiceForm):
             raise ValidationError("身份证号不能为空")
         return value
 
+    MODEL_FIELDS = tuple(Meta.fields)
+
     def run_service(self, actor, instance, data, changed):
-        values = {f: data.get(f) for f in self.Meta.fields}
+        values = {f: data.get(f) for f in self.MODEL_FIELDS}
         values["registered_address"] = values["registered_address"] or ""
         if instance.pk is None:
             resident = services.resident_create(
@@ -306,8 +312,10 @@ class OrganizationForm(ServiceForm):
         fields = ["grid", "micro_grid", "name", "uscc", "kind", "address", "contact_name",
                   "contact_phone", "employees", "lng", "lat"]  # fmt: skip
 
+    MODEL_FIELDS = tuple(Meta.fields)
+
     def run_service(self, actor, instance, data, changed):
-        values = {f: data.get(f) for f in self.Meta.fields}
+        values = {f: data.get(f) for f in self.MODEL_FIELDS}
         for text in ("contact_name", "contact_phone"):
             values[text] = values[text] or ""
         if instance.pk is None:
