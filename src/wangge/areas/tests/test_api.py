@@ -112,3 +112,32 @@ def test_resident_sees_names_only(client, tree):
     assert [a["name"] for a in client.get("/api/v1/areas/search?q=街道", **h).json()] == [
         "解放街道"
     ]
+
+
+def test_children_and_search_queries_do_not_grow(client, tree, cadre):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from wangge.areas.models import Level
+    from wangge.areas.services import area_create
+
+    headers = bearer(cadre)
+
+    client.get("/api/v1/auth/me", **headers)  # the token's first use also records it
+
+    def count(url):
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(url, **headers).status_code == 200
+        return len(ctx.captured_queries)
+
+    url = f"/api/v1/areas/{tree.community_a1a.pk}/children"
+    before = (count(url), count("/api/v1/areas/search?q=网格"))
+    for i in range(3, 9):
+        area_create(
+            level=Level.GRID,
+            code=f"330402001001{i:03d}",
+            name=f"芦席汇社区第{i}网格",
+            parent=tree.community_a1a,
+            grid_kind="basic",
+        )
+    assert (count(url), count("/api/v1/areas/search?q=网格")) == before

@@ -98,3 +98,31 @@ def test_departments_route(client, tree, cadre):
     )
     body = client.get("/api/v1/teams/departments", **bearer(cadre)).json()
     assert [d["name"] for d in body] == ["南湖住建局"] and body[0]["level_label"] == "区县级"
+
+
+def test_team_and_department_routes_do_not_grow_queries_with_size(client, tree, cadre):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    headers = bearer(cadre)
+
+    client.get("/api/v1/auth/me", **headers)  # the token's first use also records it
+
+    def count(url):
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(url, **headers).status_code == 200
+        return len(ctx.captured_queries)
+
+    team_url = f"/api/v1/teams/grids/{tree.grid_a1a_1.pk}"
+    make_user(Role.PART_TIME_WORKER, tree.grid_a1a_1, name="兼职1")
+    Department.objects.create(name="部门1", level="city", area=tree.city, area_path=tree.city.path)
+    small = (count(team_url), count("/api/v1/teams/departments"))
+    for i in range(5):
+        make_user(Role.GRID_ASSISTANT, tree.mg_a1a_1_1, name=f"助理{i}")
+        Department.objects.create(
+            name=f"部门{i + 2}",
+            level="district",
+            area=tree.district_a,
+            area_path=tree.district_a.path,
+        )
+    assert (count(team_url), count("/api/v1/teams/departments")) == small
