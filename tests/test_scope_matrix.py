@@ -241,13 +241,13 @@ def _buildings_csv(s: Side, p: Principal, m: Matrix) -> dict:
 
 
 def _file_area(s: Side, p: Principal) -> Area:
-    return s.grid
+    return s.micro_grid
 
 
 def _file_right(p: Principal, m: Matrix) -> int:
     """Import and export need the `imports` capability on the chosen area
-    (the grid; outside one's areas it is 404)."""
-    if p.kind == "resident" or not p.covers(m.world.own.grid):
+    (a micro-grid; outside one's areas it is 404)."""
+    if p.kind == "resident" or not p.covers(m.world.own.micro_grid):
         return 404
     return 200 if p.caps.imports else 403
 
@@ -490,7 +490,12 @@ ALL_ROUTES = api_routes()
 
 # Known violations, each with the fix it waits for. Strict: once fixed, the
 # test passes, the xfail fails, and the entry must go.
-KNOWN_ROUTE_VIOLATIONS: dict[str, str] = {}
+KNOWN_ROUTE_VIOLATIONS: dict[str, str] = {
+    "GET /people/export/{kind}": (
+        "exporting a micro-grid fails (500, KeyError in people.exporters._building_rows): "
+        "the codes map holds the exported subtree only, not the buildings' parent grid"
+    ),
+}
 
 
 def _route_params():
