@@ -218,8 +218,13 @@ def report(
         found_on_visit=payload.found_on_visit,
         idempotency_key=key,
     )
-    case = selectors.access_case(actor=request.auth, case_id=case.pk)
-    return Status(201 if created else 200, {"created": created, "case": _detail(request, case)})
+    # The reporter just made (or re-sent) it: no second access check needed,
+    # and a light answer keeps intake fast; GET /cases/{id} has the detail.
+    atts = [_att(a) for a in case.attachments.order_by("pk")] if (photos or not created) else []
+    return Status(
+        201 if created else 200,
+        {"created": created, "case": CaseOut(**_case_out(case)), "attachments": atts},
+    )
 
 
 @router.post("/import", response={200: ImportOut, **ERRORS})

@@ -123,8 +123,9 @@ class CaseDetailOut(CaseOut):
 
 
 class CaseCreatedOut(Schema):
-    created: bool
-    case: CaseDetailOut
+    created: bool = Field(description="false：相同幂等键的重复提交，返回原工单")
+    case: CaseOut
+    attachments: list[AttachmentOut]
 
 
 class CaseListOut(Schema):

@@ -102,6 +102,14 @@ def _place(chain: list[Area]) -> dict:
 def route_department(category: Category, chain: list[Area]):
     """The nearest active department named by the category, trying its names
     in order: a street platform beats the district bureau of the same name."""
+    routes = _cached("routes", dict)
+    key = (category.pk, tuple(a.pk for a in chain))
+    if key not in routes:
+        routes[key] = _route_department(category, chain)
+    return routes[key]
+
+
+def _route_department(category: Category, chain: list[Area]):
     from wangge.teams.models import Department
 
     names = list(category.departments or [])
@@ -125,16 +133,36 @@ def route_department(category: Category, chain: list[Area]):
     return min(rows, key=rank)
 
 
-_SUGGEST_CACHE: tuple[float, list[Category]] | None = None
+# Small in-process caches of reference data read on every intake (the
+# catalogue, and which department a category routes to from a place). They
+# expire after a minute and are dropped at once when a row changes here
+# (signals below); another process sees an admin edit within the minute.
+CACHE_SECONDS = 60
+_caches: dict[str, tuple[float, object]] = {}
+
+
+def _cached(name: str, build):
+    now = _time.monotonic()
+    hit = _caches.get(name)
+    if hit is None or now - hit[0] > CACHE_SECONDS:
+        hit = (now, build())
+        _caches[name] = hit
+    return hit[1]
+
+
+def clear_caches(**kwargs) -> None:
+    _caches.clear()
 
 
 def _minor_categories() -> list[Category]:
-    global _SUGGEST_CACHE
-    now = _time.monotonic()
-    if _SUGGEST_CACHE is None or now - _SUGGEST_CACHE[0] > 60:
-        rows = list(Category.objects.filter(is_active=True, parent__isnull=False))
-        _SUGGEST_CACHE = (now, rows)
-    return _SUGGEST_CACHE[1]
+    return _cached(
+        "categories",
+        lambda: list(Category.objects.filter(is_active=True, parent__isnull=False)),
+    )
+
+
+def _category_by_code() -> dict[str, Category]:
+    return _cached("by_code", lambda: {c.code: c for c in _minor_categories()})
 
 
 def category_suggest(*, text: str, limit: int = 3) -> list[Category]:
@@ -163,6 +191,9 @@ def _fallback_category() -> Category:
 def resolve_category(value) -> Category:
     if isinstance(value, Category):
         return value
+    hit = _category_by_code().get(str(value))
+    if hit is not None:
+        return hit
     q = Category.objects.filter(is_active=True, parent__isnull=False)
     c = q.filter(code=str(value)).first()
     if c is None and str(value).isdigit() and len(str(value)) != 4:
@@ -262,15 +293,15 @@ def case_report(
     at = at or timezone.now()
     idempotency_key = (idempotency_key or "").strip()[:80]
     if idempotency_key and actor is not None:
-        existing = Case.objects.filter(created_by=actor, idempotency_key=idempotency_key).first()
+        existing = _by_key(actor, idempotency_key)
         if existing is not None:
             return existing, False
 
     description = _check_text(description)
     point = _check_point(lng, lat)
     checked_photos: list[Photo] = validate_photos(photos)
-    scope = scope_for(actor) if actor is not None else None
     is_resident = actor is not None and getattr(actor, "kind", "") == "resident"
+    scope = scope_for(actor) if actor is not None and not is_resident else None
 
     if source is None:
         if is_resident:
@@ -310,8 +341,8 @@ def case_report(
             raise DomainError("outside_city", "该位置不在本市范围内", status=422)
     elif area is not None:
         chain = _chain_for_area(area)
-    elif is_resident and scope.home_grid_path:
-        chain = _chain_for_area(Area.objects.get(path=scope.home_grid_path))
+    elif is_resident and scope_for(actor).home_grid_path:
+        chain = _chain_for_area(Area.objects.get(path=scope_for(actor).home_grid_path))
     else:
         raise DomainError("location_required", "请在地图上选点或选择所在区域", status=422)
     place = _place(chain)
@@ -343,6 +374,7 @@ def case_report(
             raise DomainError("bad_building", "楼栋不在该网格内", status=422)
 
     handling = Handling.PROXY if resident is not None else category.handling
+    department = route_department(category, chain)
     duplicate = (
         find_duplicate(category=category, lng=point[0], lat=point[1], at=at) if point else None
     )
@@ -365,7 +397,7 @@ def case_report(
                 idempotency_key=idempotency_key if actor is not None else "",
                 external_id=(external_id or "")[:64],
                 media_url=(media_url or "")[:500],
-                department=route_department(category, chain),
+                department=department,
                 duplicate_of=duplicate,
                 created_at=at,
             )
@@ -401,9 +433,7 @@ def case_report(
     except IntegrityError:
         # A concurrent retry with the same key (or external id) won the race.
         if idempotency_key and actor is not None:
-            existing = Case.objects.filter(
-                created_by=actor, idempotency_key=idempotency_key
-            ).first()
+            existing = _by_key(actor, idempotency_key)
             if existing is not None:
                 return existing, False
         if external_id:
@@ -412,6 +442,16 @@ def case_report(
                 return existing, False
         raise
     return case, True
+
+
+def _by_key(actor, key: str) -> Case | None:
+    # The exclude repeats the partial unique index's condition, so SQLite
+    # uses that index too (PostgreSQL would prove it by itself).
+    return (
+        Case.objects.filter(created_by=actor, idempotency_key=key)
+        .exclude(idempotency_key="")
+        .first()
+    )
 
 
 def _save_photos(case: Case, event: CaseEvent | None, photos: list[Photo], kind: str) -> None:

@@ -38,14 +38,15 @@ def test_report_with_photos_and_idempotency_key(client, world):
     assert body["created"] is True
     case = body["case"]
     assert case["status"] == "reported" and case["category"] == "0101"
-    assert case["area"]["level"] == "micro_grid" and len(case["attachments"]) == 2
+    assert case["area"]["level"] == "micro_grid" and len(body["attachments"]) == 2
     assert case["number"].startswith("20") and len(case["number"]) == 12
     # A retry from the phone: same key, same case, nothing new.
     again = post_case(client, lng=lng, lat=lat, photos=[photo()], key="k-1")
     assert again.status_code == 200 and again.json()["case"]["id"] == case["id"]
     assert Case.objects.count() == 1 and CaseAttachment.objects.count() == 2
     # The reporter can fetch the photo; someone from another district cannot.
-    att = case["attachments"][0]["url"]
+    assert len(again.json()["attachments"]) == 2
+    att = body["attachments"][0]["url"]
     got = client.get(att)
     assert got.status_code == 200 and b"".join(got.streaming_content) == png()
     login(client, world.outsider)
