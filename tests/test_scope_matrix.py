@@ -490,12 +490,7 @@ ALL_ROUTES = api_routes()
 
 # Known violations, each with the fix it waits for. Strict: once fixed, the
 # test passes, the xfail fails, and the entry must go.
-KNOWN_ROUTE_VIOLATIONS: dict[str, str] = {
-    "GET /people/export/{kind}": (
-        "exporting a micro-grid fails (500, KeyError in people.exporters._building_rows): "
-        "the codes map holds the exported subtree only, not the buildings' parent grid"
-    ),
-}
+KNOWN_ROUTE_VIOLATIONS: dict[str, str] = {}
 
 
 def _route_params():
@@ -692,13 +687,7 @@ ADMIN_MODELS = sorted(model._meta.label_lower for model in admin.site._registry)
 
 # Known violations, each with the fix it waits for. Strict: once fixed, the
 # test passes, the xfail fails, and the entry must go.
-KNOWN_VIOLATIONS = {
-    "cases.case": (
-        "a foreign case's admin page redirects (302) instead of answering 404: "
-        "wangge.core.admin.ScopedAdmin should raise Http404 in "
-        "_get_obj_does_not_exist_redirect (as wangge.teams.admin.NotFoundForForeign does)"
-    ),
-}
+KNOWN_VIOLATIONS: dict[str, str] = {}
 
 
 def _admin_param(label: str):

@@ -11,7 +11,6 @@ from django.utils.html import format_html_join
 from wangge.core.admin import ReadOnlyAdmin, ScopedAdmin
 from wangge.core.errors import DomainError
 from wangge.core.masking import mask_phone
-from wangge.teams.admin import NotFoundForForeign
 from wangge.teams.scope import scope_for
 
 from . import selectors, services
@@ -71,7 +70,7 @@ class UserChangeForm(forms.ModelForm):
 
 
 @admin.register(User)
-class UserAdmin(NotFoundForForeign, ScopedAdmin):
+class UserAdmin(ScopedAdmin):
     list_display = ("username", "name", "kind", "phone_display", "resident_status", "is_active")
     list_filter = ("kind", "resident_status", "is_active")
     search_fields = ("username", "name", "^phone")
@@ -198,7 +197,7 @@ class UserAdmin(NotFoundForForeign, ScopedAdmin):
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(NotFoundForForeign, ReadOnlyAdmin):
+class ApiTokenAdmin(ReadOnlyAdmin):
     list_display = (
         "prefix",
         "label",

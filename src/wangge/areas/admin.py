@@ -7,13 +7,12 @@ from __future__ import annotations
 from django.contrib import admin
 
 from wangge.core.admin import ScopedAdmin
-from wangge.teams.admin import NotFoundForForeign
 
 from .models import Area
 
 
 @admin.register(Area)
-class AreaAdmin(NotFoundForForeign, ScopedAdmin):
+class AreaAdmin(ScopedAdmin):
     scope_field = "path"
     list_display = ("name", "code", "level", "grid_kind", "parent", "is_active")
     list_filter = ("level", "grid_kind", "is_active")

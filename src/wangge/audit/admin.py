@@ -3,13 +3,13 @@ from __future__ import annotations
 from django.contrib import admin
 
 from wangge.core.admin import ReadOnlyAdmin
-from wangge.teams.admin import NotFoundForForeign, manages_users_anywhere
+from wangge.teams.admin import manages_users_anywhere
 
 from .models import PersonalDataAccess
 
 
 @admin.register(PersonalDataAccess)
-class PersonalDataAccessAdmin(NotFoundForForeign, ReadOnlyAdmin):
+class PersonalDataAccessAdmin(ReadOnlyAdmin):
     """Who saw or exported personal data. Read-only; visible to those who
     manage users (and superusers), for the areas they cover."""
 

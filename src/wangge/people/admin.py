@@ -79,9 +79,6 @@ class PlacedAdmin(ScopedAdmin):
     actions = None  # bulk delete would bypass the services' checks
     service_form: type[ServiceForm]
 
-    def _get_obj_does_not_exist_redirect(self, request, opts, object_id):
-        raise Http404(NOT_FOUND)
-
     def get_form(self, request, obj=None, change=False, **kwargs):
         kwargs.setdefault("form", self.service_form)
         form = super().get_form(request, obj, change=change, **kwargs)

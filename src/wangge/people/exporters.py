@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import IO, Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -25,7 +25,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from wangge.areas.models import Area, Level
-from wangge.areas.paths import subtree_q
+from wangge.areas.paths import ancestor_paths, subtree_q
 from wangge.audit.services import personal_data_access_record
 from wangge.core.errors import DomainError, PermissionDenied
 from wangge.core.masking import MASKED, mask_phone
@@ -64,8 +64,12 @@ class AreaCodes(dict):
     """grid/micro-grid id -> official code, loaded once for the area."""
 
     def __init__(self, area: Area):
+        # The subtree, plus the grid above when the area is a micro-grid.
         super().__init__(
-            Area.objects.filter(subtree_q(area.path), level__in=(Level.GRID, Level.MICRO_GRID))
+            Area.objects.filter(
+                subtree_q(area.path) | Q(path__in=ancestor_paths(area.path)),
+                level__in=(Level.GRID, Level.MICRO_GRID),
+            )
             .values_list("pk", "code")
             .iterator(chunk_size=10000)
         )

@@ -7,7 +7,6 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.forms.models import construct_instance
-from django.http import Http404
 
 from wangge.core.admin import ScopedAdmin
 from wangge.core.errors import DomainError
@@ -16,14 +15,6 @@ from . import services
 from .models import Department, RoleAssignment
 from .scope import scope_for
 from .selectors import department_list
-
-
-class NotFoundForForeign:
-    """An object outside the user's areas is "not found" (404), exactly like
-    one that does not exist — Django's default is a redirect with a message."""
-
-    def _get_obj_does_not_exist_redirect(self, request, opts, object_id):
-        raise Http404("未找到，或不在您的管辖范围内")
 
 
 def manages_users_anywhere(user) -> bool:
@@ -73,7 +64,7 @@ class DepartmentForm(forms.ModelForm):
 
 
 @admin.register(Department)
-class DepartmentAdmin(NotFoundForForeign, ScopedAdmin):
+class DepartmentAdmin(ScopedAdmin):
     form = DepartmentForm
     list_display = ("name", "short_name", "level", "area", "phone", "is_active")
     list_filter = ("level", "is_active")
@@ -155,7 +146,7 @@ class RoleAssignmentForm(forms.ModelForm):
 
 
 @admin.register(RoleAssignment)
-class RoleAssignmentAdmin(NotFoundForForeign, ScopedAdmin):
+class RoleAssignmentAdmin(ScopedAdmin):
     form = RoleAssignmentForm
     list_display = ("user", "role", "area", "department", "is_active", "created_at")
     list_filter = ("role", "is_active")
