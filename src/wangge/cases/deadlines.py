@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from .models import Alert, Case, CaseDepartment, Handling, Status
+from .models import CLOCK_STATUSES, Alert, Case, CaseDepartment, Handling, Status
 from .workdays import china
 
 log = logging.getLogger("wangge.cases.sweep")
@@ -87,7 +87,7 @@ class SweepResult:
         }
 
 
-CLOCK = (Status.REGISTERED, Status.DISPATCHED, Status.HANDLING)
+CLOCK = CLOCK_STATUSES
 
 
 def sweep(*, now: datetime | None = None, batch: int = 500) -> SweepResult:
@@ -143,10 +143,10 @@ def sweep(*, now: datetime | None = None, batch: int = 500) -> SweepResult:
         if system_escalate(case_id=pk, now=now):
             result.escalated += 1
 
-    each(base.filter(alert=Alert.NONE, warn_at__lte=now, due_at__gt=now), to_yellow)
-    each(base.filter(alert__in=[Alert.NONE, Alert.YELLOW], due_at__lte=now), to_red)
+    each(base.filter(alert="", warn_at__lte=now, due_at__gt=now), to_yellow)
+    each(base.filter(alert__in=("", "yellow"), due_at__lte=now), to_red)
     each(
-        base.filter(alert=Alert.RED, escalate_at__lte=now),
+        base.filter(alert="red", escalate_at__lte=now),
         escalate,
     )
 

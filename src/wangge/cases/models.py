@@ -317,10 +317,30 @@ class Case(models.Model):
         verbose_name_plural = _("工单")
         indexes = [
             models.Index(fields=["area_path", "status"], name="case_path_status"),
-            # The deadline sweep: one indexed range per light.
-            models.Index(fields=["alert", "warn_at"], name="case_alert_warn"),
-            models.Index(fields=["alert", "due_at"], name="case_alert_due"),
-            models.Index(fields=["escalate_at"], name="case_escalate_at"),
+            # Open cases only (a small share of the table): boards and queues.
+            models.Index(
+                fields=["area_path", "created_at"],
+                name="case_open_path_created",
+                condition=models.Q(status__in=OPEN_STATUSES),
+            ),
+            # The deadline sweep: one small partial index per step, over the
+            # cases whose clock runs (the sweep's queries repeat these
+            # conditions word for word, so SQLite uses them too).
+            models.Index(
+                fields=["warn_at"],
+                name="case_sweep_yellow",
+                condition=models.Q(status__in=CLOCK_STATUSES, alert=""),
+            ),
+            models.Index(
+                fields=["due_at"],
+                name="case_sweep_red",
+                condition=models.Q(status__in=CLOCK_STATUSES, alert__in=("", "yellow")),
+            ),
+            models.Index(
+                fields=["escalate_at"],
+                name="case_sweep_escalate",
+                condition=models.Q(status__in=CLOCK_STATUSES, alert="red"),
+            ),
             models.Index(fields=["status", "closed_at"], name="case_status_closed"),
             models.Index(fields=["category", "created_at"], name="case_category_created"),
             models.Index(fields=["department", "status"], name="case_department_status"),
