@@ -15,7 +15,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import (
+    Avg,
+    Count,
+    DurationField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+)
 from django.http import Http404
 from django.utils import timezone
 
@@ -262,55 +272,50 @@ def metrics(
         qs = qs.filter(subtree_q(area.path, "area_path"))
     if department_id:
         qs = qs.filter(department_id=department_id)
-    rows = list(
-        qs.values_list(
-            "status",
-            "created_at",
-            "accepted_at",
-            "registered_at",
-            "dispatched_at",
-            "handled_at",
-            "closed_at",
-            "due_at",
-            "rework_count",
-            "extension_count",
-            "rating",
-            "team",
-        )
+    closed = Q(status__in=CLOSED_STATUSES)
+    due = Q(due_at__lte=as_of)
+    hours = DurationField()
+    agg = qs.aggregate(
+        total=Count("pk"),
+        closed=Count("pk", filter=closed),
+        due=Count("pk", filter=due),
+        due_closed=Count("pk", filter=due & closed),
+        on_time=Count("pk", filter=closed & Q(closed_at__lte=F("due_at"))),
+        reworked=Count("pk", filter=closed & Q(rework_count__gt=0)),
+        registered=Count("pk", filter=Q(registered_at__isnull=False)),
+        extended=Count("pk", filter=Q(registered_at__isnull=False, extension_count__gt=0)),
+        rated=Count("pk", filter=Q(rating__isnull=False)),
+        satisfied=Count("pk", filter=Q(rating__gte=4)),
+        self_handled=Count("pk", filter=closed & Q(team=Team.GRID)),
+        accept=Avg(
+            ExpressionWrapper(F("accepted_at") - F("created_at"), output_field=hours),
+            filter=Q(accepted_at__isnull=False),
+        ),
+        handle=Avg(
+            ExpressionWrapper(F("handled_at") - F("dispatched_at"), output_field=hours),
+            filter=Q(handled_at__isnull=False, dispatched_at__isnull=False),
+        ),
     )
-    total = len(rows)
-    closed = [r for r in rows if r[0] in CLOSED_STATUSES]
-    due = [r for r in rows if r[7] is not None and r[7] <= as_of]
-    due_closed = [r for r in due if r[0] in CLOSED_STATUSES]
-    on_time = [r for r in closed if r[7] is not None and r[6] <= r[7]]
-    reworked = [r for r in closed if r[8] > 0]
-    registered = [r for r in rows if r[3] is not None]
-    extended = [r for r in registered if r[9] > 0]
-    rated = [r for r in rows if r[10] is not None]
-    satisfied = [r for r in rated if r[10] >= 4]
-    self_handled = [r for r in closed if r[11] == Team.GRID]
-    accept_h = [(r[2] - r[1]).total_seconds() / 3600 for r in rows if r[2]]
-    handle_h = [(r[5] - r[4]).total_seconds() / 3600 for r in rows if r[5] and r[4]]
 
-    def rate(a, b):
-        return round(len(a) / len(b), 4) if b else None
+    def rate(a: int, b: int):
+        return round(a / b, 4) if b else None
 
-    def mean(xs):
-        return round(sum(xs) / len(xs), 2) if xs else None
+    def mean_hours(d):
+        return round(d.total_seconds() / 3600, 2) if d is not None else None
 
     return {
         "start": start,
         "end": end,
-        "cases": total,
-        "due": len(due),
-        "closed": len(closed),
-        "closure_rate": rate(due_closed, due),
-        "on_time_rate": rate(on_time, closed),
-        "rework_rate": rate(reworked, closed),
-        "extension_rate": rate(extended, registered),
-        "satisfaction_rate": rate(satisfied, rated),
-        "rated": len(rated),
-        "avg_hours_to_accept": mean(accept_h),
-        "avg_hours_to_handle": mean(handle_h),
-        "self_handled_share": rate(self_handled, closed),
+        "cases": agg["total"],
+        "due": agg["due"],
+        "closed": agg["closed"],
+        "closure_rate": rate(agg["due_closed"], agg["due"]),
+        "on_time_rate": rate(agg["on_time"], agg["closed"]),
+        "rework_rate": rate(agg["reworked"], agg["closed"]),
+        "extension_rate": rate(agg["extended"], agg["registered"]),
+        "satisfaction_rate": rate(agg["satisfied"], agg["rated"]),
+        "rated": agg["rated"],
+        "avg_hours_to_accept": mean_hours(agg["accept"]),
+        "avg_hours_to_handle": mean_hours(agg["handle"]),
+        "self_handled_share": rate(agg["self_handled"], agg["closed"]),
     }
