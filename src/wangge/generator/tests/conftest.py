@@ -1,0 +1,42 @@
+import pytest
+
+from wangge.areas.models import Area, SiteState
+
+
+@pytest.fixture(scope="package")
+def jiaxing(django_db_setup, django_db_blocker):
+    """The real Jiaxing divisions, loaded once for the package (2-3 s)."""
+    from wangge.areas.divisions import divisions_load
+
+    with django_db_blocker.unblock():
+        city = divisions_load(city_code="330400").city
+        yield city
+        for level in ("community", "street", "district", "city"):
+            Area.objects.filter(level=level).delete()
+        SiteState.objects.all().delete()
+
+
+@pytest.fixture(scope="package")
+def jiaxing_plan(jiaxing, django_db_blocker):
+    from wangge.generator.plan import CommunityInfo, city_plan
+
+    with django_db_blocker.unblock():
+        comms = Area.objects.filter(level="community").select_related("parent__parent")
+        infos = [
+            CommunityInfo(c.code, c.community_kind == "rural", c.parent.parent.code, c.parent.name)
+            for c in comms
+        ]
+    return city_plan(infos, seed=1)
+
+
+def small_community(plan, *, district="330402", dedicated=True, skip=0):
+    """A community of `district` with a dedicated grid (or none), small."""
+    found = [
+        p
+        for code, p in sorted(plan.items())
+        if code.startswith(district)
+        and any(g.kind == "dedicated" for g in p.grids) == dedicated
+        and sum(g.micro_grids for g in p.grids) <= 90
+        and len(p.grids) >= 2
+    ]
+    return found[skip]
