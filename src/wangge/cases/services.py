@@ -638,13 +638,24 @@ def _require(value: str, code: str, message: str) -> str:
     return value
 
 
-def _departments(ids) -> list:
+def _departments(ids, case: Case) -> list:
+    """Active departments that serve the case's place (their area is the
+    case's area or above it)."""
     from wangge.teams.models import Department
 
-    ids = [int(i) for i in ids or [] if str(i).strip()]
-    rows = list(Department.objects.filter(pk__in=ids, is_active=True))
+    try:
+        ids = [int(i) for i in ids or [] if str(i).strip()]
+    except (TypeError, ValueError) as exc:
+        raise DomainError("unknown_department", "部门编号格式不正确", status=422) from exc
+    rows = [
+        d
+        for d in Department.objects.filter(pk__in=ids, is_active=True)
+        if case.area_path.startswith(d.area_path)
+    ]
     if not ids or len(rows) != len(set(ids)):
-        raise DomainError("unknown_department", "部门不存在或已停用", status=422)
+        raise DomainError(
+            "unknown_department", "部门不存在、已停用或不负责该工单所在区域", status=422
+        )
     return rows
 
 
@@ -859,7 +870,7 @@ def _apply(case: Case, move: Move, actor, at, note, p: dict, data: dict, photos)
             case.supervised = True
             return handler_user_ids(case)
         case Move.WHISTLE:
-            depts = _departments(p.get("department_ids"))
+            depts = _departments(p.get("department_ids"), case)
             respond_by = cal.add_working_hours(at, case.category.response_hours)
             for d in depts:
                 CaseDepartment.objects.update_or_create(
@@ -892,9 +903,9 @@ def _apply(case: Case, move: Move, actor, at, note, p: dict, data: dict, photos)
             data["responded"] = n
             return dispatcher_user_ids([case.level_area_id])
         case Move.JOINT:
-            lead = _departments([p.get("lead_department_id")])[0]
+            lead = _departments([p.get("lead_department_id")], case)[0]
             assists = (
-                _departments(p.get("assist_department_ids"))
+                _departments(p.get("assist_department_ids"), case)
                 if p.get("assist_department_ids")
                 else []
             )
@@ -947,7 +958,6 @@ def _set_lead(case: Case, dept, at) -> None:
 
 def _dispatch(case: Case, actor, at, p: dict, data: dict) -> list[int]:
     from wangge.accounts.models import User
-    from wangge.teams.models import Department
 
     team = p.get("team") or (Team.DEPARTMENT if case.department_id else Team.GRID)
     if team not in (Team.GRID, Team.DEPARTMENT):
@@ -967,15 +977,14 @@ def _dispatch(case: Case, actor, at, p: dict, data: dict) -> list[int]:
         case.team, case.department = Team.GRID, None
     else:
         dept_id = p.get("department_id") or case.department_id
-        dept = Department.objects.filter(pk=dept_id, is_active=True).first() if dept_id else None
-        if dept is None:
+        if not dept_id:
             raise DomainError("unknown_department", "请选择承办部门", status=422)
-        _set_lead(case, dept, at)
+        _set_lead(case, _departments([dept_id], case)[0], at)
     case.assignee = None
     if p.get("assignee_id"):
-        user = User.objects.filter(pk=p["assignee_id"], is_active=True).first()
-        if user is None:
-            raise DomainError("unknown_user", "承办人不存在", status=422)
+        user = User.objects.filter(pk=p["assignee_id"], is_active=True, kind="staff").first()
+        if user is None or not scope_for(user).covers(case.area_path):
+            raise DomainError("unknown_user", "承办人不存在或不负责该工单所在区域", status=422)
         case.assignee = user
     if p.get("due_at"):
         due = _due_param(p["due_at"], at)

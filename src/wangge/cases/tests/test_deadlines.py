@@ -205,6 +205,27 @@ def test_whistle_response_time(world, django_capture_on_commit_callbacks):
     assert row.responded_at is not None and row.response == "已派民警到场"
 
 
+def test_departments_must_serve_the_place(world):
+    case = registered(world, "0602", at(2026, 3, 2, 9))
+    for kw in (
+        {"team": "department", "department_id": world.dept_b.pk},  # district B's bureau
+        {"team": "department", "department_id": 999999},
+    ):
+        with pytest.raises(DomainError) as exc:
+            move(case, "dispatch", world.dispatcher, **kw)
+        assert exc.value.code == "unknown_department"
+    with pytest.raises(DomainError) as exc:
+        move(case, "whistle", world.dispatcher, department_ids=[world.dept_b.pk])
+    assert exc.value.code == "unknown_department"
+    with pytest.raises(DomainError) as exc:
+        move(case, "dispatch", world.dispatcher, team="grid", assignee_id=world.outsider.pk)
+    assert exc.value.code == "unknown_user"
+    case.refresh_from_db()
+    assert case.status == "registered" and not case.departments.exists()
+    case = move(case, "dispatch", world.dispatcher, team="grid", assignee_id=world.part_time.pk)
+    assert case.assignee == world.part_time
+
+
 def test_joint_handling_lead_and_assisting(world):
     case = dispatched(world, "0305", at(2026, 3, 2, 9))
     case = move(
