@@ -51,7 +51,6 @@ RESULTS = ROOT / "bench" / "results"
 PG_URL = os.environ.get("WANGGE_TEST_POSTGRES", "postgres://127.0.0.1:5432/postgres")
 PG_DB = "wangge_bench_cases"
 BOX = (120.70, 30.70, 120.80, 30.80)  # the street's rectangle
-CSRF = "benchcsrftoken0123456789abcdefgh"  # 32 characters
 
 
 def pct(xs, p):
@@ -139,9 +138,10 @@ def build_world(communities: int, grids: int, micro: int):
     }
 
 
-def fill_history(w, n: int, stale: float, batch: int = 5000) -> float:
-    """n past cases: 85% archived/closed, 15% open (registered/dispatched/
-    handling) with deadlines from two weeks ago to two weeks ahead."""
+def fill_history(w, n: int, stale: float, open_share: float, batch: int = 5000) -> float:
+    """n past cases over the last year: `open_share` still open (registered/
+    dispatched/handling, deadlines from two weeks ago to two weeks ahead),
+    the rest closed (archived once their 7-day rating window passed)."""
     from django.db import transaction
     from django.utils import timezone
 
@@ -158,7 +158,7 @@ def fill_history(w, n: int, stale: float, batch: int = 5000) -> float:
         for _ in range(k):
             mg, grid, community, mb = rng.choice(w["leaves"])
             created = now - timedelta(minutes=rng.randint(60, 60 * 24 * 365))
-            open_ = rng.random() < 0.15
+            open_ = rng.random() < open_share
             if open_:
                 due = now + timedelta(hours=rng.randint(-24 * 14, 24 * 14))
                 status = rng.choice(["registered", "dispatched", "handling"])
@@ -409,10 +409,6 @@ def _load_worker(port, tokens, seconds, threads, box, seed, out):
                     headers={
                         "Authorization": f"Bearer {token}",
                         "Content-Type": "application/x-www-form-urlencoded",
-                        # Work-around: SessionAuth checks CSRF even when the
-                        # request carries no session (see the report).
-                        "Cookie": f"csrftoken={CSRF}",
-                        "X-CSRFToken": CSRF,
                     },
                 )
                 resp = conn.getresponse()
@@ -509,7 +505,7 @@ def child(db: str, args) -> None:
     print(f"[{db}] migrated, {len(w['leaves'])} micro-grids in {results['setup_s']} s", flush=True)
 
     if args.history:
-        s = fill_history(w, args.history, args.stale)
+        s = fill_history(w, args.history, args.stale, args.open_share)
         results["history"] = {"cases": args.history, "insert_s": round(s, 1)}
         print(f"[{db}] history: {args.history} cases in {s:.1f} s", flush=True)
     if db == "postgres":
@@ -576,6 +572,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--db", choices=["sqlite", "postgres", "both"], default="both")
     ap.add_argument("--history", type=int, default=20000, help="past cases to insert first")
+    ap.add_argument("--open-share", type=float, default=0.01, help="share of past cases still open")
     ap.add_argument(
         "--stale", type=float, default=0.01, help="share of open cases whose light is stale"
     )
@@ -609,7 +606,7 @@ def main() -> None:
             argv = [sys.executable, __file__, "--child", db]
             for k, v in vars(args).items():
                 if k not in ("child", "db"):
-                    argv += [f"--{k}", str(v)]
+                    argv += [f"--{k.replace('_', '-')}", str(v)]
             subprocess.run(argv, env=env, check=True)  # noqa: S603
 
 

@@ -10,6 +10,7 @@ from django.utils import timezone
 from ninja import File, Form, Query, Router, Status
 from ninja.files import UploadedFile
 
+from wangge.accounts.auth import BearerAuth, SessionAuth
 from wangge.areas.models import Area
 from wangge.areas.schemas import ErrorOut
 from wangge.core.errors import DomainError, PermissionDenied
@@ -39,7 +40,9 @@ from .schemas import (
 )
 from .workdays import TZ
 
-router = Router(tags=["工单"])
+# Bearer first: a phone app's POST carries a token and no session, and must
+# not be stopped by the session cookie's CSRF check; browsers still get it.
+router = Router(tags=["工单"], auth=[BearerAuth(), SessionAuth()])
 ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 EVENT_LABELS = {
     "report": "上报",

@@ -88,6 +88,24 @@ def test_anonymous_needs_a_clue_category(client, world):
     assert r.status_code == 201
 
 
+def test_bearer_token_posts_without_csrf_but_sessions_need_it(world):
+    from django.test import Client
+
+    from wangge.accounts.services import token_issue
+
+    strict = Client(enforce_csrf_checks=True)
+    token = token_issue(user=world.resident, label="手机")
+    r = strict.post(
+        URL,
+        {"description": "路灯不亮", "category": "0602", "area_id": world.tree.grid_a1a_1.pk},
+        HTTP_AUTHORIZATION=f"Bearer {token}",
+    )
+    assert r.status_code == 201, r.content
+    strict.force_login(world.resident)
+    r = strict.post(URL, {"description": "路灯不亮", "area_id": world.tree.grid_a1a_1.pk})
+    assert r.status_code == 403  # a browser session without the CSRF token
+
+
 def test_unauthenticated_intake_is_401(client, world):
     assert post_case(client, area_id=world.tree.grid_a1a_1.pk).status_code == 401
 
