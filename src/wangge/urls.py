@@ -11,5 +11,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("open311/v2/", include("wangge.open311.urls")),
+    path("m/", include("wangge.h5.urls")),
     path("", include("wangge.web.urls")),
 ]

@@ -96,3 +96,22 @@ class ApiToken(models.Model):
     @staticmethod
     def hash(raw: str) -> str:
         return _hash_token(raw)
+
+
+class OtpCode(models.Model):
+    """A one-time SMS login code. Neither the phone nor the code is stored in
+    clear: both as keyed hashes (accounts.otp)."""
+
+    phone_hash = models.CharField(max_length=40, db_index=True)
+    code_hash = models.CharField(max_length=64)
+    purpose = models.CharField(max_length=20, default="login")
+    ip = models.CharField(max_length=45, blank=True, default="")
+    created_at = models.DateTimeField(db_index=True)
+    expires_at = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("短信验证码")
+        verbose_name_plural = _("短信验证码")
+        indexes = [models.Index(fields=["ip", "created_at"], name="accounts_otp_ip_created")]

@@ -2,6 +2,7 @@
 with safe defaults; the demo and test settings override what they must."""
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -36,6 +37,8 @@ INSTALLED_APPS = [
     "huey.contrib.djhuey",
     "wangge.cases",
     "wangge.open311",
+    "axes",
+    "wangge.h5",
 ]
 
 MIDDLEWARE = [
@@ -116,7 +119,9 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
-SESSION_COOKIE_AGE = int(os.environ.get("WANGGE_SESSION_SECONDS", 8 * 3600))
+# Sessions end after 30 minutes without a request (the idle timeout slides
+# the expiry forward: wangge.accounts.safety.IdleTimeoutMiddleware).
+SESSION_COOKIE_AGE = int(os.environ.get("WANGGE_SESSION_SECONDS", 30 * 60))
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
 
@@ -195,3 +200,25 @@ else:
 TASKS = {"default": {"BACKEND": "huey.contrib.djhuey.tasks_backend.HueyBackend"}}
 # SMS for case notifications: a class with send(*, phone, text, case_id).
 WANGGE_SMS_BACKEND = os.environ.get("WANGGE_SMS_BACKEND", "wangge.cases.notify.LogSmsBackend")
+
+# Login safety (django-axes): 5 failed logins within 15 minutes lock the
+# account for 15 minutes, for staff and residents, on the login pages and on
+# POST /api/v1/auth/token. Counted per account, whichever login name was typed.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", *AUTHENTICATION_BACKENDS]
+MIDDLEWARE += [  # axes must come last
+    "wangge.accounts.safety.IdleTimeoutMiddleware",
+    "axes.middleware.AxesMiddleware",
+]
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_USERNAME_CALLABLE = "wangge.accounts.safety.lockout_key"
+AXES_LOCKOUT_CALLABLE = "wangge.accounts.safety.lockout_response"
+AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_VERBOSE = False
+# Per account, not per address: many residents share a carrier's NAT address,
+# and one bad typist must not lock out a neighbourhood (axes' W006 assumes
+# address-based counting).
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
