@@ -161,7 +161,9 @@ class Locator:
                 return []
             path = index.leaf_paths[i]
             chain = list(
-                Area.objects.filter(path__in=[*ancestor_paths(path), path]).order_by("path")
+                Area.objects.filter(path__in=[*ancestor_paths(path), path])
+                .defer("boundary")  # polygons are big; callers rarely need them
+                .order_by("path")
             )
             if chain and chain[-1].pk == index.leaf_ids[i] and chain[-1].path == path:
                 return chain

@@ -371,7 +371,9 @@ class _Run:
         # rows already in the database (the checks read through the same
         # connection).
         w = self.w = Writer(
-            chunk_rows=10**9 if self.check_ids else chunk_rows, threaded=not self.check_ids
+            chunk_rows=10**9 if self.check_ids else chunk_rows,
+            threaded=not self.check_ids,
+            analyze=bool(defer_indexes),
         )
         self.chunk_rows = chunk_rows
         if connection.vendor == "sqlite":

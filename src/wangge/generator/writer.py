@@ -86,13 +86,16 @@ class Writer:
     """Buffers rows per table and writes them in chunks; `close()` flushes,
     waits, recreates dropped indexes and resets the id sequences."""
 
-    def __init__(self, *, conn=None, chunk_rows: int = 20_000, threaded: bool = True):
+    def __init__(
+        self, *, conn=None, chunk_rows: int = 20_000, threaded: bool = True, analyze: bool = False
+    ):
         # The wrapper object itself, not the thread-local proxy: the writer
         # thread must use the main thread's connection and transaction.
         self.conn = conn or connections[DEFAULT_DB_ALIAS]
         self.conn.ensure_connection()
         self.vendor = self.conn.vendor
         self.chunk_rows = chunk_rows
+        self.analyze = analyze
         self.now = timezone.now()
         self.tables: dict[type[models.Model], Table] = {}
         self._dropped: list[tuple[str, str]] = []  # (kind, sql to recreate)
@@ -236,6 +239,13 @@ class Writer:
             with self.conn.cursor() as cur:
                 for sql in self.conn.ops.sequence_reset_sql(no_style(), models_):
                     cur.execute(sql)
+                if self.vendor == "postgresql" and self.analyze:
+                    # Fresh statistics for the planner after a big load.
+                    t2 = time.monotonic()
+                    qn = self.conn.ops.quote_name
+                    for model in models_:
+                        cur.execute(f"ANALYZE {qn(model._meta.db_table)}")
+                    self.timings["analyze"] = time.monotonic() - t2
 
     # -- indexes -----------------------------------------------------------------
 
