@@ -138,6 +138,28 @@ def build_world(communities: int, grids: int, micro: int):
     }
 
 
+def load_world():
+    """The world of an earlier run (with --reuse): same areas and users, new tokens."""
+    from wangge.accounts.models import User
+    from wangge.accounts.services import token_issue
+    from wangge.areas.models import Area, Level
+
+    street = Area.objects.get(level=Level.STREET)
+    leaves = []
+    for mg in Area.objects.filter(level=Level.MICRO_GRID).select_related("parent__parent"):
+        grid = mg.parent
+        leaves.append((mg, grid, grid.parent, (mg.min_lng, mg.min_lat, mg.max_lng, mg.max_lat)))
+    return {
+        "street": street,
+        "district": street.parent,
+        "leaves": leaves,
+        "dispatcher_token": token_issue(user=User.objects.get(username="dispatcher"), label="b"),
+        "resident_tokens": [
+            token_issue(user=u, label="bench") for u in User.objects.filter(kind="resident")
+        ],
+    }
+
+
 def fill_history(w, n: int, stale: float, open_share: float, batch: int = 5000) -> float:
     """n past cases over the last year: `open_share` still open (registered/
     dispatched/handling, deadlines from two weeks ago to two weeks ahead),
@@ -382,6 +404,7 @@ def _load_worker(port, tokens, seconds, threads, box, seed, out):
     lat_all, errors, codes = [], 0, {}
     lock = threading.Lock()
     stop_at = time.time() + seconds
+    run_id = f"{os.getppid()}-{int(time.time())}"
 
     def run(tid):
         nonlocal errors
@@ -397,7 +420,7 @@ def _load_worker(port, tokens, seconds, threads, box, seed, out):
                     "category": "0101",
                     "lng": f"{rng.uniform(box[0] + 1e-4, box[2] - 1e-4):.6f}",
                     "lat": f"{rng.uniform(box[1] + 1e-4, box[3] - 1e-4):.6f}",
-                    "idempotency_key": f"bench-{seed}-{tid}-{n}",
+                    "idempotency_key": f"bench-{run_id}-{seed}-{tid}-{n}",
                 }
             )
             t0 = time.perf_counter()
@@ -499,7 +522,11 @@ def child(db: str, args) -> None:
     results: dict = {"db": db, "args": vars(args)}
     t0 = time.perf_counter()
     call_command("migrate", verbosity=0)
-    w = build_world(args.communities, args.grids, args.micro)
+    if args.reuse:
+        w = load_world()
+        args.history = 0
+    else:
+        w = build_world(args.communities, args.grids, args.micro)
     results["setup_s"] = round(time.perf_counter() - t0, 1)
     results["micro_grids"] = len(w["leaves"])
     print(f"[{db}] migrated, {len(w['leaves'])} micro-grids in {results['setup_s']} s", flush=True)
@@ -558,10 +585,13 @@ def child(db: str, args) -> None:
     print(f"[{db}] wrote {out.relative_to(ROOT)}")
 
 
-def prepare_postgres() -> str:
+def prepare_postgres(reuse: bool = False) -> str:
     import psycopg
 
     with psycopg.connect(PG_URL, autocommit=True) as conn:
+        if reuse:
+            parts = urllib.parse.urlsplit(PG_URL)
+            return urllib.parse.urlunsplit(parts._replace(path=f"/{PG_DB}"))
         conn.execute(f"DROP DATABASE IF EXISTS {PG_DB} WITH (FORCE)")
         conn.execute(f"CREATE DATABASE {PG_DB}")
     parts = urllib.parse.urlsplit(PG_URL)
@@ -585,6 +615,11 @@ def main() -> None:
     ap.add_argument("--clients", type=int, default=2, help="load generator processes")
     ap.add_argument("--concurrency", type=int, default=4, help="connections per process")
     ap.add_argument("--reads", type=int, default=200)
+    ap.add_argument(
+        "--reuse",
+        action="store_true",
+        help="PostgreSQL: keep the database of the last run (skip the history)",
+    )
     ap.add_argument("--child", choices=["sqlite", "postgres"], help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
@@ -601,11 +636,13 @@ def main() -> None:
                 PYTHONPATH=str(ROOT / "src"),
             )
             env["DATABASE_URL"] = (
-                f"sqlite:///{tmp}/bench.sqlite3" if db == "sqlite" else prepare_postgres()
+                f"sqlite:///{tmp}/bench.sqlite3" if db == "sqlite" else prepare_postgres(args.reuse)
             )
             argv = [sys.executable, __file__, "--child", db]
             for k, v in vars(args).items():
-                if k not in ("child", "db"):
+                if k == "reuse":
+                    argv += ["--reuse"] if v else []
+                elif k not in ("child", "db"):
                     argv += [f"--{k.replace('_', '-')}", str(v)]
             subprocess.run(argv, env=env, check=True)  # noqa: S603
 

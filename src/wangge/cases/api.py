@@ -53,6 +53,7 @@ EVENT_LABELS = {
     **{m.value: label for m, label in MOVE_LABELS.items()},
 }
 IMPORT_ROLES = {"dispatcher", "city_admin", "street_cadre"}
+LIST_COUNT_CAP = 10_000
 
 
 def _area(a) -> AreaRef:
@@ -283,8 +284,12 @@ def case_list(
             q=q,
         ),
     )
+    # Counting a whole city's history is slow and nobody pages that far:
+    # count up to the cap and say so.
+    count = qs[: LIST_COUNT_CAP + 1].count()
     return {
-        "count": qs.count(),
+        "count": min(count, LIST_COUNT_CAP),
+        "count_capped": count > LIST_COUNT_CAP,
         "items": [CaseOut(**_case_out(c)) for c in qs[offset : offset + limit]],
     }
 

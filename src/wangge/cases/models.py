@@ -342,6 +342,12 @@ class Case(models.Model):
                 condition=models.Q(status__in=CLOCK_STATUSES, alert="red"),
             ),
             models.Index(fields=["status", "closed_at"], name="case_status_closed"),
+            # Recently closed cases for the public board, newest first.
+            models.Index(
+                fields=["closed_at"],
+                name="case_closed_recent",
+                condition=models.Q(status__in=CLOSED_STATUSES),
+            ),
             models.Index(fields=["category", "created_at"], name="case_category_created"),
             models.Index(fields=["department", "status"], name="case_department_status"),
             models.Index(fields=["created_at"], name="case_created"),

@@ -129,7 +129,8 @@ class CaseCreatedOut(Schema):
 
 
 class CaseListOut(Schema):
-    count: int
+    count: int = Field(description="总数（超过 10000 时为 10000，见 count_capped）")
+    count_capped: bool
     items: list[CaseOut]
 
 
