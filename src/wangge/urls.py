@@ -12,5 +12,6 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("open311/v2/", include("wangge.open311.urls")),
     path("m/", include("wangge.h5.urls")),
+    path("w/", include("wangge.worker.urls")),
     path("", include("wangge.web.urls")),
 ]

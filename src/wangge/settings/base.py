@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "wangge.open311",
     "axes",
     "wangge.h5",
+    "wangge.worker",
 ]
 
 MIDDLEWARE = [
