@@ -189,6 +189,13 @@ def home(request):
     grid = _home_grid(user)
     team = grid_team(actor=user, grid=grid) if grid is not None else None
     crumbs = area_selectors.area_breadcrumb(area=grid) if grid is not None else []
+    # The resident's own micro-grid leader first; the rest of the N folded away.
+    micro_grid_id = None
+    if user.resident_id and user.resident_status == "verified":
+        micro_grid_id = user.resident.micro_grid_id
+    members = list(team.members) if team is not None else []
+    near = [m for m in members if micro_grid_id and m.area_id == micro_grid_id]
+    others = [m for m in members if m not in near]
     return render(
         request,
         "h5/home.html",
@@ -196,6 +203,8 @@ def home(request):
             "grid": grid,
             "crumbs": [a for a in crumbs if a.level in ("street", "community")],
             "team": team,
+            "near": near,
+            "others": others,
             "grid_geojson": _grid_geojson(user, grid),
             "counts": _counts(user),
             "nav": "home",

@@ -201,3 +201,34 @@ def test_sign_up_picks_the_grid_and_waits_for_the_check(client, tree):
         tree.grid_a1a_1.pk,
     )
     assert "等待网格员核实" in client.get("/m/").content.decode()
+
+
+def test_verified_resident_sees_their_micro_grid_leader_first_and_the_rest_folded(
+    client, place, make_staff
+):
+    import datetime as dt
+
+    from wangge.accounts.services import resident_verify
+    from wangge.core.idnumbers import make_id_number
+    from wangge.people import services as people
+
+    t = place.tree
+    make_staff("micro_grid_leader", t.mg_a1a_1_1, name="周微格", phone="13700000011")
+    for i in range(4):
+        make_staff("part_time_worker", t.grid_a1a_1, name=f"兼职{i}", phone=f"1370000002{i}")
+    building = people.building_create(
+        actor=place.worker, grid=t.grid_a1a_1, micro_grid=t.mg_a1a_1_1,
+        code="00001", name="1幢", address="芦席汇1幢",
+    )  # fmt: skip
+    household = people.household_create(actor=place.worker, building=building, room="101")
+    record = people.resident_create(
+        actor=place.worker, household=household, name="赵阿姨", relationship="本人",
+        id_number=make_id_number("330402", dt.date(1956, 3, 8), 12, "F"),
+    )  # fmt: skip
+    resident_verify(actor=place.worker, user=place.resident, resident=record)
+    login(client)
+    page = client.get("/m/").content.decode()
+    assert "等待网格员核实" not in page
+    head, folded = page.split('<details class="h5-more">')
+    assert "张网格长" in head and "周微格" in head and "1号微网格" in head
+    assert "其他成员（4 人）" in folded and "兼职3" in folded and "兼职3" not in head
