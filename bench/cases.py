@@ -62,7 +62,7 @@ def pct(xs, p):
 
 
 # ---------------------------------------------------------------- world
-def build_world(communities: int, grids: int, micro: int):
+def build_world(streets: int, communities: int, grids: int, micro: int):
     from shapely.geometry import box
 
     from wangge.accounts.models import User
@@ -82,35 +82,54 @@ def build_world(communities: int, grids: int, micro: int):
 
     city = mk(Level.CITY, "330400000000", "嘉兴市", None, (120.0, 30.0, 121.5, 31.5))
     district = mk(Level.DISTRICT, "330402000000", "南湖区", city, (120.0, 30.0, 121.5, 31.5))
-    street = mk(Level.STREET, "330402001000", "解放街道", district, BOX)
-    cw = (x1 - x0) / communities
-    leaves = []
-    for c in range(communities):
-        cb = (x0 + c * cw, y0, x0 + (c + 1) * cw, y1)
-        community = mk(
-            Level.COMMUNITY,
-            f"330402001{c + 1:03d}",
-            f"第{c + 1}社区",
-            street,
-            cb,
-            community_kind="urban",
+    # Street 1 is BOX (the dispatcher's, where the load generator posts);
+    # the others tile the south of the district, 0.1° × 0.1° each.
+    boxes = [BOX] + [
+        (
+            120.0 + (i % 15) * 0.1,
+            30.0 + (i // 15) * 0.1,
+            120.1 + (i % 15) * 0.1,
+            30.1 + (i // 15) * 0.1,
         )
-        gh = (y1 - y0) / grids
-        for g in range(grids):
-            gb = (cb[0], y0 + g * gh, cb[2], y0 + (g + 1) * gh)
-            grid = mk(
-                Level.GRID,
-                f"{community.code}{g + 1:03d}",
-                f"第{c + 1}社区第{g + 1}网格",
-                community,
-                gb,
-                grid_kind="basic",
+        for i in range(streets - 1)
+    ]
+    assert len(boxes) <= 91, "at most 91 streets"
+    leaves = []
+    first_street = None
+    for si, sb in enumerate(boxes):
+        street = mk(Level.STREET, f"330402{si + 1:03d}000", f"第{si + 1}街道", district, sb)
+        first_street = first_street or street
+        sx0, sy0, sx1, sy1 = sb
+        cw = (sx1 - sx0) / communities
+        for c in range(communities):
+            cb = (sx0 + c * cw, sy0, sx0 + (c + 1) * cw, sy1)
+            community = mk(
+                Level.COMMUNITY,
+                f"330402{si + 1:03d}{c + 1:03d}",
+                f"第{si + 1}街道第{c + 1}社区",
+                street,
+                cb,
+                community_kind="urban",
             )
-            mw = (gb[2] - gb[0]) / micro
-            for k in range(micro):
-                mb = (gb[0] + k * mw, gb[1], gb[0] + (k + 1) * mw, gb[3])
-                mg = mk(Level.MICRO_GRID, f"{grid.code}{k + 1:03d}", f"{k + 1}号微网格", grid, mb)
-                leaves.append((mg, grid, community, mb))
+            gh = (sy1 - sy0) / grids
+            for g in range(grids):
+                gb = (cb[0], sy0 + g * gh, cb[2], sy0 + (g + 1) * gh)
+                grid = mk(
+                    Level.GRID,
+                    f"{community.code}{g + 1:03d}",
+                    f"{community.name}第{g + 1}网格",
+                    community,
+                    gb,
+                    grid_kind="basic",
+                )
+                mw = (gb[2] - gb[0]) / micro
+                for k in range(micro):
+                    mb = (gb[0] + k * mw, gb[1], gb[0] + (k + 1) * mw, gb[3])
+                    mg = mk(
+                        Level.MICRO_GRID, f"{grid.code}{k + 1:03d}", f"{k + 1}号微网格", grid, mb
+                    )
+                    leaves.append((mg, grid, community, mb, street))
+    street = first_street
     names = sorted({d for row in MINORS for d in row[5]})
     for n in names:
         Department.objects.create(name=n, level="district", area=district, area_path=district.path)
@@ -120,7 +139,7 @@ def build_world(communities: int, grids: int, micro: int):
     )
     residents = []
     for i in range(40):
-        mg, grid, *_ = leaves[i % len(leaves)]
+        mg, grid, *_ = leaves[i % (communities * grids * micro)]  # street 1
         u = User.objects.create_user(
             username=f"r{i}",
             password="x",
@@ -144,11 +163,19 @@ def load_world():
     from wangge.accounts.services import token_issue
     from wangge.areas.models import Area, Level
 
-    street = Area.objects.get(level=Level.STREET)
+    street = Area.objects.filter(level=Level.STREET).order_by("code").first()
     leaves = []
-    for mg in Area.objects.filter(level=Level.MICRO_GRID).select_related("parent__parent"):
+    for mg in Area.objects.filter(level=Level.MICRO_GRID).select_related("parent__parent__parent"):
         grid = mg.parent
-        leaves.append((mg, grid, grid.parent, (mg.min_lng, mg.min_lat, mg.max_lng, mg.max_lat)))
+        leaves.append(
+            (
+                mg,
+                grid,
+                grid.parent,
+                (mg.min_lng, mg.min_lat, mg.max_lng, mg.max_lat),
+                grid.parent.parent,
+            )
+        )
     return {
         "street": street,
         "district": street.parent,
@@ -178,7 +205,7 @@ def fill_history(w, n: int, stale: float, open_share: float, batch: int = 5000) 
         k = min(batch, n - done)
         rows = []
         for _ in range(k):
-            mg, grid, community, mb = rng.choice(w["leaves"])
+            mg, grid, community, mb, street = rng.choice(w["leaves"])
             created = now - timedelta(minutes=rng.randint(60, 60 * 24 * 365))
             open_ = rng.random() < open_share
             if open_:
@@ -201,7 +228,7 @@ def fill_history(w, n: int, stale: float, open_share: float, batch: int = 5000) 
             rows.append(
                 Case(
                     district=w["district"],
-                    street=w["street"],
+                    street=street,
                     community=community,
                     grid=grid,
                     micro_grid=mg,
@@ -258,7 +285,7 @@ def raw_insert_rate(db: str, w, n: int) -> float:
     from wangge.cases.models import Category
 
     cat = Category.objects.get(code="0101")
-    mg, grid, community, _ = w["leaves"][0]
+    mg, grid, community, _, _ = w["leaves"][0]
     cols_case = (
         "district_id, street_id, community_id, grid_id, micro_grid_id, area_id, area_path,"
         " level_area_id, lng, lat, address, category_id, category_suggested, handling,"
@@ -526,7 +553,7 @@ def child(db: str, args) -> None:
         w = load_world()
         args.history = 0
     else:
-        w = build_world(args.communities, args.grids, args.micro)
+        w = build_world(args.streets, args.communities, args.grids, args.micro)
     results["setup_s"] = round(time.perf_counter() - t0, 1)
     results["micro_grids"] = len(w["leaves"])
     print(f"[{db}] migrated, {len(w['leaves'])} micro-grids in {results['setup_s']} s", flush=True)
@@ -606,6 +633,7 @@ def main() -> None:
     ap.add_argument(
         "--stale", type=float, default=0.01, help="share of open cases whose light is stale"
     )
+    ap.add_argument("--streets", type=int, default=7, help="streets (history spreads over all)")
     ap.add_argument("--communities", type=int, default=4)
     ap.add_argument("--grids", type=int, default=5, help="grids per community")
     ap.add_argument("--micro", type=int, default=4, help="micro-grids per grid")

@@ -90,7 +90,7 @@ class SweepResult:
 CLOCK = CLOCK_STATUSES
 
 
-def sweep(*, now: datetime | None = None, batch: int = 500) -> SweepResult:
+def sweep(*, now: datetime | None = None) -> SweepResult:
     """Mark yellow and red lights, escalate overdue cases (one level when they
     turn red, one more for each further working day), notify, archive closed
     cases whose rating window passed, and flag whistles nobody answered.
@@ -104,19 +104,17 @@ def sweep(*, now: datetime | None = None, batch: int = 500) -> SweepResult:
     result = SweepResult()
 
     def each(qs, fn):
-        last = 0
-        while True:
-            ids = list(qs.filter(pk__gt=last).order_by("pk").values_list("pk", flat=True)[:batch])
-            if not ids:
-                return
-            for pk in ids:
-                try:
-                    with transaction.atomic():
-                        fn(pk)
-                except Exception:
-                    log.exception("sweep failed on case %s", pk)
-                    result.failed.append(pk)
-            last = ids[-1]
+        # The candidates are few (cases whose moment came); fetch their ids
+        # in one go. (ORDER BY id LIMIT n would tempt PostgreSQL to walk the
+        # primary key through the whole table when there are none.)
+        ids = sorted(qs.values_list("pk", flat=True))
+        for pk in ids:
+            try:
+                with transaction.atomic():
+                    fn(pk)
+            except Exception:
+                log.exception("sweep failed on case %s", pk)
+                result.failed.append(pk)
 
     base = Case.objects.filter(status__in=CLOCK)
 
