@@ -22,6 +22,7 @@ from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
@@ -112,6 +113,7 @@ def today(request):
         "worker/today.html",
         _ctx(
             request,
+            now=timezone.localtime(),
             counts=selectors.today_counts(actor=request.user),
             care=selectors.care_summary(actor=request.user),
             households=selectors.household_count(actor=request.user),
@@ -136,6 +138,7 @@ def cases(request):
             tab=tab,
             tab_label=selectors.TABS[tab],
             tabs=selectors.TABS,
+            counts=selectors.today_counts(actor=request.user),
             rows=rows,
             total=total,
             offset=offset,
@@ -431,7 +434,7 @@ def service_worker(request):
 
 @require_GET
 def manifest(request):
-    body = render_to_string("worker/manifest.webmanifest", request=request)
+    body = render_to_string("worker/manifest.json", request=request)
     return HttpResponse(body, content_type="application/manifest+json; charset=utf-8")
 
 

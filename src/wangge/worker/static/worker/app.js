@@ -138,8 +138,13 @@
       } else if (left.state === "failed") {
         toast("未能提交：" + left.error, "error");
       } else {
-        if (item.after !== "reload") form.reset();
         toast("已保存在本机，有信号后自动上报", "wait");
+        if (item.after === "reload") {
+          // A move waits: one is enough (a second tap would only be refused).
+          if (button) button.textContent = "已保存，待同步";
+          return;
+        }
+        form.reset();
       }
       if (button) button.disabled = false;
     });
@@ -281,7 +286,11 @@
     }
   } catch (e) { /* ignore */ }
   showNet();
-  render().then(sync);
+  render().then(function () {
+    // The page can take a report now (the outbox is open): "interactive".
+    document.documentElement.dataset.appReady = "1";
+    return sync();
+  });
   beat();
   registerWorker();
 })();
