@@ -14,6 +14,7 @@ from __future__ import annotations
 import time
 
 from django.conf import settings
+from django.contrib.auth import SESSION_KEY
 from django.core.exceptions import ValidationError
 from django.http import JsonResponse
 from django.shortcuts import render
@@ -62,6 +63,14 @@ def lockout_response(request, original_response=None, credentials=None):
     return render(request, template, context, status=status)
 
 
+def mark_seen(sender, request, user, **kwargs) -> None:
+    """At login the session is saved anyway: note the time, so the first
+    requests after it need no second save."""
+    session = getattr(request, "session", None)
+    if session is not None:
+        session[SESSION_TOUCH_KEY] = int(time.time())
+
+
 class IdleTimeoutMiddleware:
     """Slide the session's expiry forward while the user is active. Place after
     SessionMiddleware and AuthenticationMiddleware."""
@@ -72,8 +81,9 @@ class IdleTimeoutMiddleware:
     def __call__(self, request):
         response = self.get_response(request)
         session = getattr(request, "session", None)
-        user = getattr(request, "user", None)
-        if session is None or user is None or not user.is_authenticated:
+        # Only logged-in sessions: a bearer-token request has a user but no
+        # session, and must not get one.
+        if session is None or not session.session_key or SESSION_KEY not in session:
             return response
         now = int(time.time())
         seen = session.get(SESSION_TOUCH_KEY, 0)

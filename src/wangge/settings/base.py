@@ -219,6 +219,10 @@ AXES_RESET_ON_SUCCESS = True
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_HTTP_RESPONSE_CODE = 429
 AXES_VERBOSE = False
+# Lockouts end by themselves after 15 minutes; to lift one sooner:
+# `wangge manage axes_reset_username user:<id>` (or `axes_reset`). Axes'
+# own admin pages are left out: they are not area-scoped.
+AXES_ENABLE_ADMIN = False
 # Per account, not per address: many residents share a carrier's NAT address,
 # and one bad typist must not lock out a neighbourhood (axes' W006 assumes
 # address-based counting).

@@ -103,6 +103,17 @@ def test_sends_are_rate_limited_per_phone_and_per_address(place, tree, sent):
         sent(otp.otp_send, phone="13600000099", ip="10.0.0.9")
 
 
+def test_codes_older_than_a_day_are_cleared_on_the_next_send(place, sent):
+    t0 = timezone.now()
+    sent(otp.otp_send, phone=PHONE, now=t0 - timedelta(days=2))
+    sent(otp.otp_send, phone=PHONE, now=t0 - timedelta(hours=2))
+    sent(otp.otp_send, phone=PHONE, now=t0)
+    assert sorted(OtpCode.objects.values_list("created_at", flat=True)) == [
+        t0 - timedelta(hours=2),
+        t0,
+    ]
+
+
 def test_unknown_phone_gets_the_same_answer_and_no_sms(client, place):
     r = client.post("/m/login/code/", {"username": "13800001111"})
     assert "验证码已通过短信发送" in r.content.decode()
@@ -201,6 +212,16 @@ def test_sessions_end_after_thirty_idle_minutes(client, place):
     # 30 minutes without a request: gone
     Session.objects.filter(pk=key).update(expire_date=timezone.now() - timedelta(seconds=1))
     assert client.get("/m/").status_code == 302
+
+
+def test_bearer_token_requests_get_no_session(client, place):
+    from wangge.accounts.services import token_issue
+
+    raw = token_issue(user=place.resident)
+    r = client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {raw}"})
+    assert r.status_code == 200 and r.json()["kind"] == "resident"
+    assert settings.SESSION_COOKIE_NAME not in r.cookies
+    assert Session.objects.count() == 0
 
 
 def test_every_form_needs_the_csrf_token(place):
