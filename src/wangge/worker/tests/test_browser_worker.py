@@ -139,10 +139,13 @@ def test_an_offline_report_waits_on_the_phone_and_arrives_once(live_server, phon
     ctx, page = phone(service_workers="block")
     login(page, live_server.url, "wang")
     page.goto(f"{live_server.url}/w/report/")
-    ctx.set_offline(True)
-
     text = "北门路灯不亮，晚上行人看不清台阶"
     page.get_by_label("问题描述").fill(text)
+    # While there is signal the category is suggested from the text; one tap picks it.
+    page.get_by_role("button", name="路灯不亮").click()
+    expect(page.get_by_label("事项类别（不选则按描述自动推荐）")).to_have_value("0602")
+    ctx.set_offline(True)
+
     page.get_by_label("走访中发现").check()
     page.get_by_role("button", name="提交").click()
     expect(page.get_by_role("status")).to_have_text("已保存在本机，有信号后自动上报")
@@ -184,8 +187,20 @@ def test_an_offline_report_waits_on_the_phone_and_arrives_once(live_server, phon
 
     assert reached == [201, 200]  # made once, then answered from the key
     cases = Case.objects.filter(created_by=w.worker, idempotency_key=key)
-    assert cases.count() == 1 and cases.get().source == Source.VISIT
+    assert cases.count() == 1
+    assert (cases.get().source, cases.get().category.code) == (Source.VISIT, "0602")
     assert Case.objects.filter(description=text).count() == 1
+
+    # Something the server refuses for good stays on the phone, says why,
+    # and is only dropped by the worker.
+    page.evaluate(
+        """WanggeOutbox.enqueue({url: '/w/sync/report/', label: '报事：（空）',
+             fields: [['description', ' ']], files: []}).then(() => WanggeOutbox.flush())"""
+    )
+    expect(page.get_by_test_id("outbox")).to_contain_text("未能提交：请填写问题描述")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_test_id("outbox").get_by_role("button", name="删除").click()
+    expect(page.get_by_test_id("outbox")).to_be_hidden()
 
 
 def test_proxy_report_look_up_unmask_and_a_foreign_household(live_server, phone, wworld):
