@@ -271,8 +271,11 @@ def case_list(
     offset: int = Query(0, ge=0),
 ):
     """本人可见的工单（按辖区范围过滤）。"""
-    qs = selectors.case_list(
+    count, items = selectors.case_page(
         actor=request.auth,
+        offset=offset,
+        limit=limit,
+        cap=LIST_COUNT_CAP,
         filters=selectors.CaseFilters(
             status=status,
             open=open,
@@ -286,11 +289,10 @@ def case_list(
     )
     # Counting a whole city's history is slow and nobody pages that far:
     # count up to the cap and say so.
-    count = qs[: LIST_COUNT_CAP + 1].count()
     return {
         "count": min(count, LIST_COUNT_CAP),
         "count_capped": count > LIST_COUNT_CAP,
-        "items": [CaseOut(**_case_out(c)) for c in qs[offset : offset + limit]],
+        "items": [CaseOut(**_case_out(c)) for c in items],
     }
 
 

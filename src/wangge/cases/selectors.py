@@ -109,11 +109,7 @@ class CaseFilters:
     q: str | None = None
 
 
-def case_list(*, actor, filters: CaseFilters | None = None) -> QuerySet[Case]:
-    f = filters or CaseFilters()
-    qs = (
-        visible_cases(actor).select_related("category", "area", "department").defer(*_AREA_GEOMETRY)
-    )
+def _filtered(qs: QuerySet[Case], f: CaseFilters) -> QuerySet[Case]:
     if f.status:
         qs = qs.filter(status__in=f.status.split(","))
     if f.open is True:
@@ -133,7 +129,53 @@ def case_list(*, actor, filters: CaseFilters | None = None) -> QuerySet[Case]:
         qs = qs.filter(duplicate_of__isnull=False, status__in=OPEN_STATUSES)
     if f.q:
         qs = qs.filter(description__contains=f.q)
-    return qs.order_by("-created_at", "-pk")
+    return qs
+
+
+def case_list(*, actor, filters: CaseFilters | None = None) -> QuerySet[Case]:
+    f = filters or CaseFilters()
+    qs = visible_cases(actor).select_related("category", "area", "department")
+    return _filtered(qs.defer(*_AREA_GEOMETRY), f).order_by("-created_at", "-pk")
+
+
+WIDE_DEPTH = 3  # city, district, street: a good share of the whole table
+
+
+def case_page(
+    *, actor, filters: CaseFilters | None = None, offset: int = 0, limit: int = 50, cap: int
+) -> tuple[int, list[Case]]:
+    """A page of `case_list` and its count (up to `cap` + 1).
+
+    For wide scopes (a street or more, no narrower area filter) the page is
+    read newest-first along the `created_at` index, with the scope as a
+    prefix filter (`startswith`, which no planner turns into a range scan);
+    a range scan over a street's whole history followed by a sort costs far
+    more. The scope is the same `scope_for` paths either way."""
+    f = filters or CaseFilters()
+    qs = case_list(actor=actor, filters=f)
+    count = qs.order_by()[: cap + 1].count()
+    scope = scope_for(actor)
+    wide = (
+        scope.is_staff_scope
+        and not scope.unrestricted
+        and not f.area_id
+        and scope.grants
+        and all(g.role != Role.DEPARTMENT_STAFF for g in scope.grants)
+        and all(len(p) // 5 <= WIDE_DEPTH for p in scope.paths)
+    )
+    if wide:
+        prefix = Q(pk__in=[])
+        for p in scope.paths:
+            prefix |= Q(area_path__startswith=p)
+        page_qs = _filtered(
+            Case.objects.filter(prefix)
+            .select_related("category", "area", "department")
+            .defer(*_AREA_GEOMETRY),
+            f,
+        ).order_by("-created_at", "-pk")
+    else:
+        page_qs = qs
+    return count, list(page_qs[offset : offset + limit])
 
 
 def case_timeline(*, actor, case: Case) -> list[CaseEvent]:
@@ -183,9 +225,10 @@ def board(*, area: Area, now: datetime | None = None, limit: int = 200) -> dict:
         .order_by("-created_at", "-pk")
         .values_list(*fields)[:limit]
     )
+    # Driven by the recent-closed index; the area is a prefix filter on it.
     closed_rows = list(
         Case.objects.filter(
-            in_area,
+            area_path__startswith=area.path,
             status__in=CLOSED_STATUSES,
             closed_at__gte=now - timedelta(days=BOARD_CLOSED_DAYS),
         )

@@ -286,3 +286,17 @@ def test_notifications_for_the_reporter(client, world, django_capture_on_commit_
     assert client.get(f"{URL}notifications", {"unread": "true"}).json() == []
     login(client, world.resident2)
     assert client.post(f"{URL}notifications/{items[0]['id']}/read").status_code == 404
+
+
+def test_wide_scope_page_matches_the_plain_list(world):
+    from wangge.cases.selectors import CaseFilters, case_list, case_page
+
+    for i in range(6):
+        report(world, point=(120.05 + i * 0.02, 30.3), description=f"第{i}处")
+    report(world, actor=world.outsider, point=IN_MG_B1A_1_1)
+    for user in (world.dispatcher, world.district_dispatcher, world.grid_worker):
+        for f in (CaseFilters(), CaseFilters(open=True), CaseFilters(category="0101")):
+            count, items = case_page(actor=user, filters=f, offset=1, limit=3, cap=4)
+            plain = list(case_list(actor=user, filters=f))
+            assert [c.pk for c in items] == [c.pk for c in plain[1:4]]
+            assert count == min(len(plain), 5)
