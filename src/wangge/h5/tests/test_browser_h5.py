@@ -56,6 +56,17 @@ def phone(browser):
         c.close()
 
 
+def noise_png(width: int, height: int) -> bytes:
+    import io
+    import os
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.frombytes("RGB", (width, height), os.urandom(width * height * 3)).save(buf, "PNG")
+    return buf.getvalue()
+
+
 def shot(page, name: str) -> None:
     """The whole page as the phone shows it: the viewport grown to the page's
     height, so the sticky header and the bottom bar sit where they belong."""
@@ -104,9 +115,13 @@ def test_resident_reports_with_a_photo_follows_the_case_and_rates_it(live_server
     chip.click()
     assert page.get_by_label("事项类别").input_value() != ""
     page.get_by_test_id("album").set_input_files(
-        [{"name": "路灯.png", "mimeType": "image/png", "buffer": png_bytes(64, 48)}]
+        [
+            {"name": "路灯.png", "mimeType": "image/png", "buffer": png_bytes(64, 48)},
+            # a phone-sized photo: shrunk on the phone before it is sent
+            {"name": "全景.png", "mimeType": "image/png", "buffer": noise_png(1800, 1400)},
+        ]
     )
-    expect(page.locator(".h5-thumbs img")).to_have_count(1)
+    expect(page.locator(".h5-thumbs img")).to_have_count(2)
     pick = page.get_by_test_id("pick-map")
     page.wait_for_selector("[data-testid=pick-map][data-ready='1']")
     box = pick.bounding_box()
@@ -120,7 +135,9 @@ def test_resident_reports_with_a_photo_follows_the_case_and_rates_it(live_server
     page.wait_for_url(re.compile(r"/m/cases/\d+/\?new=1"))
 
     case = Case.objects.get()
-    assert case.attachments.count() == 1
+    small, big = case.attachments.order_by("pk")
+    assert (small.content_type, small.width, small.height) == ("image/png", 64, 48)
+    assert (big.content_type, big.width, big.height) == ("image/jpeg", 1600, 1244)
     assert case.lng is not None and case.area.path.startswith(place.tree.grid_a1a_1.path)
     expect(page.get_by_text(f"已提交，工单号 {case.number}")).to_be_visible()
     expect(page.get_by_test_id("status")).to_have_text("已上报")
