@@ -13,5 +13,6 @@ urlpatterns = [
     path("open311/v2/", include("wangge.open311.urls")),
     path("m/", include("wangge.h5.urls")),
     path("w/", include("wangge.worker.urls")),
+    path("console/", include("wangge.console.urls")),
     path("", include("wangge.web.urls")),
 ]

@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "axes",
     "wangge.h5",
     "wangge.worker",
+    "wangge.console",
 ]
 
 MIDDLEWARE = [
