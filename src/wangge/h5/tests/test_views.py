@@ -232,3 +232,25 @@ def test_verified_resident_sees_their_micro_grid_leader_first_and_the_rest_folde
     head, folded = page.split('<details class="h5-more">')
     assert "张网格长" in head and "周微格" in head and "1号微网格" in head
     assert "其他成员（4 人）" in folded and "兼职3" in folded and "兼职3" not in head
+
+
+def test_home_and_my_cases_query_counts_do_not_grow(client, place, make_staff):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from wangge.cases.services import case_report
+
+    login(client)
+
+    def count(url):
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(url).status_code == 200
+        return len(ctx.captured_queries)
+
+    case_report(actor=place.resident, description="楼道灯坏了")
+    few = {url: count(url) for url in ("/m/", "/m/cases/", "/m/ratings/")}
+    for i in range(5):
+        case_report(actor=place.resident, description=f"垃圾桶满了 {i}")
+        make_staff("part_time_worker", place.tree.grid_a1a_1, phone=f"1370000003{i}")
+    assert {url: count(url) for url in few} == few
+    assert few["/m/"] <= 12, few  # session, user, scope, grid, team, counts…
