@@ -71,6 +71,11 @@ def mark_seen(sender, request, user, **kwargs) -> None:
         session[SESSION_TOUCH_KEY] = int(time.time())
 
 
+# Requests an open page makes by itself (heartbeats) are not the user being
+# active: they must not keep an idle session alive.
+PASSIVE_PATHS = frozenset({"/w/presence/"})
+
+
 class IdleTimeoutMiddleware:
     """Slide the session's expiry forward while the user is active. Place after
     SessionMiddleware and AuthenticationMiddleware."""
@@ -84,6 +89,8 @@ class IdleTimeoutMiddleware:
         # Only logged-in sessions: a bearer-token request has a user but no
         # session, and must not get one.
         if session is None or not session.session_key or SESSION_KEY not in session:
+            return response
+        if request.path in PASSIVE_PATHS:
             return response
         now = int(time.time())
         seen = session.get(SESSION_TOUCH_KEY, 0)

@@ -11,8 +11,27 @@ from wangge.testing.trees import Tree, build_tree
 _counter = itertools.count(1)
 
 
+def ensure_seed_data() -> None:
+    """Rows that data migrations put in every database (the default case
+    catalogue, the built-in care groups). A transactional test (browser,
+    live server) flushes them when it ends; put them back for the next test
+    on this worker, so no test depends on the order tests run in."""
+    import importlib
+
+    from django.apps import apps
+
+    from wangge.cases.models import Category
+    from wangge.people.models import CareGroup
+
+    if not Category.objects.exists():
+        importlib.import_module("wangge.cases.migrations.0002_default_catalogue").load(apps, None)
+    if not CareGroup.objects.filter(builtin=True).exists():
+        importlib.import_module("wangge.people.migrations.0002_builtin_care_groups").add(apps, None)
+
+
 @pytest.fixture
 def tree(db) -> Tree:
+    ensure_seed_data()
     return build_tree()
 
 

@@ -29,24 +29,10 @@ class Place:
     resident: object
 
 
-def ensure_catalogue() -> None:
-    """The default catalogue comes from a data migration; a transactional
-    test that ran before (on this worker) may have flushed it."""
-    import importlib
-
-    from django.apps import apps
-
-    from wangge.cases.models import Category
-
-    if not Category.objects.exists():
-        importlib.import_module("wangge.cases.migrations.0002_default_catalogue").load(apps, None)
-
-
 @pytest.fixture
 def place(tree, make_staff) -> Place:
     from wangge.accounts.services import resident_register
 
-    ensure_catalogue()
     grid = tree.grid_a1a_1
     leader = make_staff("grid_leader", grid, name="张网格长", phone="13700000001")
     worker = make_staff("grid_worker", grid, name="李专职", phone="13700000002")

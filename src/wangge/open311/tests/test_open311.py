@@ -179,7 +179,7 @@ def test_detailed_status_follows_the_case(client, world):
 
 
 # ---------------------------------------------------------------- independent client
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("fmt", ["json", "xml"])
 def test_georeport_client_against_live_server(live_server, world, fmt):
     from georeport import GeoReport
