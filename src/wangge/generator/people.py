@@ -72,6 +72,25 @@ class IdAllocator:
     def __init__(self) -> None:
         self._counters: dict[str, bytearray] = {}
 
+    def reserve(self, id_number: str) -> None:
+        """Mark an existing number's sequence (and every lower one) as taken
+        for its region, birth day and sex."""
+        try:
+            ordinal = dt.date(
+                int(id_number[6:10]), int(id_number[10:12]), int(id_number[12:14])
+            ).toordinal()
+            seq = int(id_number[14:16])
+            sex = "M" if int(id_number[16]) % 2 else "F"
+        except (ValueError, IndexError):
+            return
+        if not _BASE_ORDINAL <= ordinal <= REF_ORDINAL:
+            return  # never allocated: nothing to avoid
+        counters = self._counters.get(id_number[:6])
+        if counters is None:
+            counters = self._counters[id_number[:6]] = bytearray(_SLOTS)
+        idx = (ordinal - _BASE_ORDINAL) * 2 + (sex == "F")
+        counters[idx] = max(counters[idx], seq + 1)
+
     def allocate(self, region: str, ordinal: int, sex: str) -> tuple[str, int]:
         """-> (id number, the birth ordinal actually used)."""
         counters = self._counters.get(region)
@@ -252,12 +271,12 @@ def members(rng: random.Random, kind: str) -> list[Member]:
         n = 2 + int(r() * 3)
         return [Member("head" if i == 0 else "other", "M" if r() < 0.6 else "F", a(rng, 18, 50)) for i in range(n)]  # fmt: skip
     head_sex = "M" if r() < 0.8 else "F"
-    h = a(rng, 26, 58) if kind == "nuclear" else a(rng, 30, 58)
+    h = a(rng, 27, 60) if kind == "nuclear" else a(rng, 30, 60)
     out = [Member("head", head_sex, h), Member("spouse", _other(head_sex), max(20, h - 3 + int(r() * 6)))]  # fmt: skip
     x = r()
     n_children = 1 if x < 0.55 else (2 if x < 0.95 else 3)
     for _ in range(n_children):
-        out.append(Member("child", "M" if r() < 0.52 else "F", a(rng, 0, min(h - 22, 32))))
+        out.append(Member("child", "M" if r() < 0.52 else "F", a(rng, 0, min(h - 20, 30))))
     if kind == "three_gen":
         for sex in ("M", "F") if r() < 0.55 else (("F",) if r() < 0.6 else ("M",)):
             out.append(Member("parent", sex, min(99, h + 22 + int(r() * 12))))
