@@ -12,7 +12,9 @@ api = NinjaAPI(
     title="网格 Wangge API",
     version="1",
     description="网格化管理、组团式服务平台 JSON API。登录后使用会话 Cookie，或在 Authorization 头中使用 Bearer 令牌。",
-    auth=[SessionAuth(), BearerAuth()],
+    # Bearer first: a phone app sends a token and no CSRF cookie; the session
+    # (with its CSRF check) is for pages.
+    auth=[BearerAuth(), SessionAuth()],
     urls_namespace="api-v1",
     docs_url="/docs",
     openapi_url="/openapi.json",

@@ -179,24 +179,22 @@ LOGGING = {
 
 # Background tasks: the Django tasks API (django-tasks) on Huey. SQLite queue
 # under var/ by default; Redis when WANGGE_REDIS_URL is set; immediate
-# (run in-process, in-memory queue) under the test settings.
-_TESTING = os.environ.get("DJANGO_SETTINGS_MODULE", "").endswith(".test")
+# (run in-process, in-memory queue) under the test settings (settings/test.py).
 if os.environ.get("WANGGE_REDIS_URL"):
     HUEY = {
         "name": "wangge",
         "huey_class": "huey.RedisHuey",
         "url": os.environ["WANGGE_REDIS_URL"],
-        "immediate": _TESTING,
+        "immediate": False,
         "consumer": {"workers": int(os.environ.get("WANGGE_TASK_WORKERS", "4"))},
     }
 else:
-    if not _TESTING:
-        VAR_DIR.mkdir(parents=True, exist_ok=True)  # SqliteHuey opens its file at start-up
+    VAR_DIR.mkdir(parents=True, exist_ok=True)  # SqliteHuey opens its file at start-up
     HUEY = {
         "name": "wangge",
         "huey_class": "huey.SqliteHuey",
         "filename": str(VAR_DIR / "huey.sqlite3"),
-        "immediate": _TESTING,
+        "immediate": False,
         "consumer": {"workers": int(os.environ.get("WANGGE_TASK_WORKERS", "2"))},
     }
 TASKS = {"default": {"BACKEND": "huey.contrib.djhuey.tasks_backend.HueyBackend"}}

@@ -30,3 +30,6 @@ WANGGE_DATA_KEYS = ["11" * 32, "22" * 32]
 WANGGE_HASH_KEY = "33" * 32
 WANGGE_LOCATOR_RECHECK_SECONDS = 0
 WANGGE_DEMO = True
+
+# Background tasks run in-process, at once.
+HUEY = {"name": "wangge-test", "huey_class": "huey.MemoryHuey", "immediate": True}
