@@ -40,15 +40,16 @@ def test_reads_jiaxing_from_the_npm_data():
 
 @pytest.fixture(scope="module")
 def jiaxing_loaded(django_db_setup, django_db_blocker):
-    """Load once for the module (2-3 s), undo afterwards."""
+    """Load once for the module (2-3 s); remove it afterwards if it was ours."""
     with django_db_blocker.unblock():
+        existed = Area.objects.filter(code="330400000000").exists()
         result = divisions_load(city_code="330400")
         yield result
-        Area.objects.filter(level="community").delete()
-        Area.objects.filter(level="street").delete()
-        Area.objects.filter(level="district").delete()
-        Area.objects.all().delete()
-        SiteState.objects.all().delete()
+        if not existed:
+            city = Area.objects.get(code="330400000000")
+            for level in ("community", "street", "district", "city"):
+                Area.objects.filter(subtree_q(city.path), level=level).delete()
+            SiteState.objects.all().delete()
 
 
 @pytest.mark.django_db

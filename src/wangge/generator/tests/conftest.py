@@ -5,15 +5,19 @@ from wangge.areas.models import Area, SiteState
 
 @pytest.fixture(scope="package")
 def jiaxing(django_db_setup, django_db_blocker):
-    """The real Jiaxing divisions, loaded once for the package (2-3 s)."""
+    """The real Jiaxing divisions, loaded once for the package (2-3 s) and
+    removed afterwards if this fixture loaded them."""
     from wangge.areas.divisions import divisions_load
+    from wangge.areas.paths import subtree_q
 
     with django_db_blocker.unblock():
+        existed = Area.objects.filter(code="330400000000").exists()
         city = divisions_load(city_code="330400").city
         yield city
-        for level in ("community", "street", "district", "city"):
-            Area.objects.filter(level=level).delete()
-        SiteState.objects.all().delete()
+        if not existed:
+            for level in ("community", "street", "district", "city"):
+                Area.objects.filter(subtree_q(city.path), level=level).delete()
+            SiteState.objects.all().delete()
 
 
 @pytest.fixture(scope="package")
