@@ -58,8 +58,12 @@ test-postgres:
 serve: setup
 	$(BIN)/wangge serve
 
+# Benchmarks so far (issue 8 will make this one command over every figure):
+# city generation on both backends, then look-ups and subtree counts.
 bench: setup
-	$(BIN)/python bench/run.py
+	$(BIN)/python bench/generate.py --backend postgres
+	$(BIN)/python bench/generate.py --backend sqlite
+	$(BIN)/python bench/locate.py
 
 clean:
 	rm -rf $(VENV) node_modules var
