@@ -52,17 +52,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = ROOT / ".venv" / "bin"
-CHROMIUM = os.environ.get("WANGGE_CHROMIUM", "/usr/bin/chromium")
-LAUNCH_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
+from wangge.testing.browser import CHROMIUM, LAUNCH_ARGS  # noqa: E402 - the same flags as the tests
 WORKER = ("demo_grid_worker", "Wangge-demo-2026")
 PAGES = [
     ("today", "/w/"),
