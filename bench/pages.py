@@ -42,6 +42,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 BIN = ROOT / ".venv" / "bin"
 from wangge.testing.browser import CHROMIUM, LAUNCH_ARGS  # noqa: E402 - the same flags as the tests
+
 RESIDENT = ("13900009999", "Wangge-demo-2026")
 PAGES = [
     ("home", "/m/", "[data-map][data-ready='1']"),

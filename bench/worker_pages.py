@@ -53,6 +53,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 BIN = ROOT / ".venv" / "bin"
 from wangge.testing.browser import CHROMIUM, LAUNCH_ARGS  # noqa: E402 - the same flags as the tests
+
 WORKER = ("demo_grid_worker", "Wangge-demo-2026")
 PAGES = [
     ("today", "/w/"),
