@@ -29,6 +29,7 @@ from wangge.areas.models import Area
 from wangge.cases import selectors as case_selectors
 from wangge.cases import services as case_services
 from wangge.cases.api import EVENT_LABELS
+from wangge.cases.deadlines import RATING_DAYS
 from wangge.cases.flow import MOVE_LABELS, Move, allowed
 from wangge.cases.models import Alert, CaseAttachment, Handling, Status
 from wangge.core.errors import DomainError
@@ -37,11 +38,20 @@ from wangge.teams.scope import scope_for
 
 from . import exports, selectors, services
 
-POLL_SECONDS = getattr(settings, "WANGGE_CONSOLE_POLL_SECONDS", 5)
-# Live refresh pauses after this long without a key, click or mouse move in
-# the page, so that a console left alone still reaches the 30-minute idle
-# session timeout (polls would otherwise keep the session alive forever).
-IDLE_PAUSE_SECONDS = getattr(settings, "WANGGE_CONSOLE_IDLE_PAUSE_SECONDS", 10 * 60)
+
+def poll_seconds() -> int:
+    """How often the live feed polls (setting WANGGE_CONSOLE_POLL_SECONDS)."""
+    return int(getattr(settings, "WANGGE_CONSOLE_POLL_SECONDS", 5))
+
+
+def idle_pause_seconds() -> int:
+    """Live refresh pauses after this long without a key, click or mouse move
+    in the page (WANGGE_CONSOLE_IDLE_PAUSE_SECONDS), so that a console left
+    alone still reaches the 30-minute idle session timeout: polls would
+    otherwise keep the session alive forever."""
+    return int(getattr(settings, "WANGGE_CONSOLE_IDLE_PAUSE_SECONDS", 10 * 60))
+
+
 PERIODS = (7, 30, 90, 365)
 
 # What each move's form in the side panel asks for. "dispatch" is the
@@ -187,8 +197,8 @@ def index(request):
             "choices": selectors.filter_choices(actor=request.user),
             "queue": _queue_context(request, filters, tab, 0),
             "events": _feed_rows(request, selectors.feed(actor=request.user)),
-            "poll_seconds": POLL_SECONDS,
-            "idle_pause_seconds": IDLE_PAUSE_SECONDS,
+            "poll_seconds": poll_seconds(),
+            "idle_pause_seconds": idle_pause_seconds(),
             "periods": PERIODS,
             "may_unmask": scope.unrestricted or any(scope.may_unmask(p) for p in scope.paths),
             "roles": sorted({str(g.role) for g in scope.grants}),
@@ -269,6 +279,13 @@ def _panel(
     names = [m.value for m in Move if all(allowed(m, case.status, who))]
     if Move.REGISTER.value in names or Move.DISPATCH.value in names:
         names.append("dispatch")
+    in_rating_window = (
+        case.status == Status.CLOSED
+        and case.closed_at is not None
+        and timezone.now() < case.closed_at + timedelta(days=RATING_DAYS)
+    )
+    if in_rating_window and Move.ARCHIVE.value in names:
+        names.remove(Move.ARCHIVE.value)  # the reporter's 7 days to rate come first
     names = [n for n in dict.fromkeys([*PRIMARY, *MOVE_FORMS]) if n in names and n in MOVE_FORMS]
     depts = None
     if {"dispatch", "whistle", "joint"} & set(names):

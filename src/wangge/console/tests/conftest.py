@@ -14,3 +14,5 @@ from wangge.cases.tests.conftest import (  # noqa: F401 - fixtures and helpers
     walk_to,
     world,
 )
+
+from .live import serial_live_server  # noqa: F401 - fixture

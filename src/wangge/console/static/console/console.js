@@ -117,8 +117,19 @@
     sel.disabled = data.levels.length < 2;
   }
 
+  // Names (and counts) sit on the map when there are few areas; with many,
+  // they show on hover.
+  const LABEL_MAX = 40;
+  function tipText(f, short) {
+    const c = map.counts[f.properties.id] || [0, 0, 0];
+    const esc = (t) => t.replace(/[&<>]/g, (ch) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;" })[ch]);
+    if (short) return `${esc(f.properties.name)}<br><b>${c[0]}</b>${c[2] ? ` <span class="c-map-red">超期 ${c[2]}</span>` : ""}`;
+    return `${esc(f.properties.name)}<br>在办 ${c[0]} · 黄灯 ${c[1]} · 超期 ${c[2]}`;
+  }
+
   function drawShapes(data) {
     const m = map.leaflet;
+    const permanent = data.features.length <= LABEL_MAX;
     if (map.layer) m.removeLayer(map.layer);
     if (map.outline) m.removeLayer(map.outline);
     map.outline = data.outline ? L.geoJSON(data.outline, { style: { color: "#b91c1c", weight: 3, fill: false }, interactive: false }).addTo(m) : null;
@@ -127,10 +138,9 @@
       style: styleFor,
       onEachFeature: (f, layer) => {
         layer.on("click", () => { if (drillable) setArea(f.properties.id); });
-        layer.on("mouseover", () => {
-          const c = map.counts[f.properties.id] || [0, 0, 0];
-          layer.bindTooltip(`${f.properties.name}<br>在办 ${c[0]} · 黄灯 ${c[1]} · 超期 ${c[2]}`, { sticky: true }).openTooltip();
-        });
+        layer.bindTooltip(() => tipText(f, permanent), permanent
+          ? { permanent: true, direction: "center", className: "c-map-label", interactive: false }
+          : { sticky: true });
       },
     }).addTo(m);
     const b = (map.outline || map.layer).getBounds();
@@ -139,7 +149,10 @@
 
   function drawCounts(counts) {
     map.counts = counts.counts || {};
-    if (map.layer) map.layer.setStyle(styleFor);
+    if (map.layer) {
+      map.layer.setStyle(styleFor);
+      map.layer.eachLayer((l) => { const t = l.getTooltip(); if (t) t.update(); });
+    }
     if (map.points) map.leaflet.removeLayer(map.points);
     map.points = L.layerGroup((counts.points || []).map((p) => {
       const color = p.alert === "red" ? "#b91c1c" : p.alert === "yellow" ? "#d97706" : "#2563eb";
@@ -191,6 +204,22 @@
     htmx.trigger(form(), "change");
   }
   window.wgSetArea = setArea;
+  // For tests and the benchmark: where on the page a place or an area is.
+  window.wgConsole = {
+    map,
+    pagePoint(lng, lat) {
+      const p = map.leaflet.latLngToContainerPoint([lat, lng]);
+      const box = document.getElementById("map").getBoundingClientRect();
+      return { x: box.left + p.x, y: box.top + p.y };
+    },
+    areaPoint(id) {
+      let found = null;
+      map.layer.eachLayer((l) => { if (l.feature.properties.id === id) found = l; });
+      if (!found) return null;
+      const c = found.getBounds().getCenter();
+      return this.pagePoint(c.lng, c.lat);
+    },
+  };
 
   // ------------------------------------------------------------ charts
   const charts = {};
@@ -289,6 +318,10 @@
     loadMap(cfg.area, "").catch(console.error);
     loadCharts().catch(console.error);
     updateExportLink();
+    // The tab changes out of band (htmx), not through a change event: build
+    // the link from the form as it is at the moment of the click.
+    const exportLink = document.querySelector("[data-export-link]");
+    if (exportLink) exportLink.addEventListener("click", updateExportLink);
 
     document.querySelector("[data-level]").addEventListener("change", (ev) => {
       ev.stopPropagation();

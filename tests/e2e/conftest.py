@@ -1,0 +1,1 @@
+from wangge.console.tests.live import serial_live_server  # noqa: F401 - fixture
