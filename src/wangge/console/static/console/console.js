@@ -207,6 +207,7 @@
   // For tests and the benchmark: where on the page a place or an area is.
   window.wgConsole = {
     map,
+    load: (id, level) => loadMap(id, level),
     pagePoint(lng, lat) {
       const p = map.leaflet.latLngToContainerPoint([lat, lng]);
       const box = document.getElementById("map").getBoundingClientRect();
