@@ -56,3 +56,14 @@ def make_staff(db):
         return user
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def _fresh_reference_caches():
+    """In-process caches of reference data (catalogue, routing) must not
+    carry ids from a previous test's rolled-back rows into the next test."""
+    from wangge.cases.services import clear_caches
+
+    clear_caches()
+    yield
+    clear_caches()
