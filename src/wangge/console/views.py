@@ -319,8 +319,17 @@ def _panel(
         }
         for r in case.reporters.select_related("user").order_by("pk")
     ]
+    duplicate_of = None
+    if case.duplicate_of_id:
+        duplicate_of = (
+            case_selectors.visible_cases(request.user)
+            .filter(pk=case.duplicate_of_id)
+            .only("pk", "created_at", "status", "description")
+            .first()
+        )
     ctx = {
         "case": case,
+        "duplicate_of": duplicate_of,
         "moves": moves,
         "events": events,
         "photos": list(

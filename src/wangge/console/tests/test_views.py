@@ -302,6 +302,9 @@ def test_whistle_supervise_and_merge_from_the_panel(client, world, cases):
     r = client.post(f"/console/cases/{c.dispatched.pk}/moves/supervise/", {"note": "加快办理"})
     c.dispatched.refresh_from_db()
     assert r.status_code == 200 and c.dispatched.supervised
+    r = client.get(f"/console/cases/{c.dup.pk}/", {"move": "merge"})
+    assert r.context["duplicate_of"] == c.first and c.first.number in r.content.decode()
+    assert f'name="target_id" min="1" value="{c.first.pk}"' in r.content.decode()
     r = client.post(f"/console/cases/{c.dup.pk}/moves/merge/", {"target_id": c.first.pk})
     c.dup.refresh_from_db()
     assert r.status_code == 200 and (c.dup.status, c.dup.merged_into_id) == ("merged", c.first.pk)
