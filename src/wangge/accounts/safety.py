@@ -71,9 +71,11 @@ def mark_seen(sender, request, user, **kwargs) -> None:
         session[SESSION_TOUCH_KEY] = int(time.time())
 
 
-# Requests an open page makes by itself (heartbeats) are not the user being
-# active: they must not keep an idle session alive.
+# Requests an open page makes by itself (heartbeats, live-feed polls) are not
+# the user being active: they must not keep an idle session alive. Pages mark
+# them with the X-Wangge-Background header; the worker's heartbeat by path.
 PASSIVE_PATHS = frozenset({"/w/presence/"})
+PASSIVE_HEADER = "HTTP_X_WANGGE_BACKGROUND"
 
 
 class IdleTimeoutMiddleware:
@@ -90,7 +92,7 @@ class IdleTimeoutMiddleware:
         # session, and must not get one.
         if session is None or not session.session_key or SESSION_KEY not in session:
             return response
-        if request.path in PASSIVE_PATHS:
+        if request.path in PASSIVE_PATHS or request.META.get(PASSIVE_HEADER) == "1":
             return response
         now = int(time.time())
         seen = session.get(SESSION_TOUCH_KEY, 0)

@@ -28,3 +28,14 @@ def test_heartbeats_do_not_keep_an_idle_session_alive(client, tree, make_staff):
     # a real page view is activity
     client.get("/w/")
     assert Session.objects.get(pk=key).expire_date - timezone.now() > timedelta(minutes=29)
+
+
+def test_background_polls_do_not_keep_an_idle_session_alive(client, tree, make_staff):
+    make_staff("dispatcher", tree.district_a, username="poll", password="Poll-Feed-2026")
+    assert client.post("/accounts/login/", {"username": "poll", "password": "Poll-Feed-2026"}).status_code == 302
+
+    key = _age_session(client, 3)
+    client.get("/", HTTP_X_WANGGE_BACKGROUND="1")
+    assert Session.objects.get(pk=key).expire_date - timezone.now() < timedelta(minutes=4)
+    client.get("/")
+    assert Session.objects.get(pk=key).expire_date - timezone.now() > timedelta(minutes=29)
