@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import threading
 
 import pytest
 
@@ -43,3 +45,32 @@ def page(browser):
     p.set_default_timeout(15000)
     yield p
     context.close()
+
+
+@contextlib.contextmanager
+def one_request_at_a_time(server):
+    """Tests keep SQLite in memory, so Django's live server shares one
+    connection among its request threads; two requests on it at once can
+    deadlock inside sqlite3 (a page loading several parts in parallel while
+    a phone posts). Serialize requests at the WSGI layer: browsers still
+    open several connections, the server takes them in turn."""
+    httpd = server.thread.httpd
+    app = httpd.get_app()
+    lock = threading.Lock()
+
+    def serialized(environ, start_response):
+        with lock:
+            result = app(environ, start_response)
+            try:
+                body = list(result)  # a streamed body may still touch the database
+            finally:
+                close = getattr(result, "close", None)
+                if close is not None:
+                    close()
+        return body
+
+    httpd.set_app(serialized)
+    try:
+        yield server
+    finally:
+        httpd.set_app(app)
