@@ -498,21 +498,15 @@ def record_event(
 
 
 # ---------------------------------------------------------------- who
-def who_is(actor, case: Case) -> set[Who]:
-    if actor is None:
-        return {Who.SYSTEM}
-    who: set[Who] = set()
-    scope = scope_for(actor)
-    path = case.area_path
+def who_by_grants(scope, path: str) -> set[Who]:
+    """What an actor is on a case at `path` from their role grants alone (no
+    query): dispatcher, grid leader, grid team, verifier. Department roles
+    and being the handler or reporter depend on the case (see who_is)."""
     if scope.unrestricted:
-        who |= {Who.DISPATCHER, Who.GRID_LEADER, Who.GRID_TEAM, Who.VERIFIER}
-    dept_ids: set[int] = set()
+        return {Who.DISPATCHER, Who.GRID_LEADER, Who.GRID_TEAM, Who.VERIFIER}
+    who: set[Who] = set()
     for g in scope.grants:
-        if g.role == Role.DEPARTMENT_STAFF:
-            if g.department_id and path.startswith(g.path):
-                dept_ids.add(g.department_id)
-            continue
-        if not path.startswith(g.path):
+        if g.role == Role.DEPARTMENT_STAFF or not path.startswith(g.path):
             continue
         if g.role in DISPATCH_ROLES:
             who.add(Who.DISPATCHER)
@@ -522,7 +516,23 @@ def who_is(actor, case: Case) -> set[Who]:
             who.add(Who.GRID_TEAM)
         if g.role in VERIFIER_ROLES:
             who.add(Who.VERIFIER)
-        if case.team == Team.GRID and g.role in GRID_HANDLER_ROLES:
+    return who
+
+
+def who_is(actor, case: Case) -> set[Who]:
+    if actor is None:
+        return {Who.SYSTEM}
+    scope = scope_for(actor)
+    path = case.area_path
+    who = who_by_grants(scope, path)
+    dept_ids: set[int] = set()
+    for g in scope.grants:
+        if not path.startswith(g.path):
+            continue
+        if g.role == Role.DEPARTMENT_STAFF:
+            if g.department_id:
+                dept_ids.add(g.department_id)
+        elif case.team == Team.GRID and g.role in GRID_HANDLER_ROLES:
             who.add(Who.HANDLER)
     if case.assignee_id and case.assignee_id == actor.pk and case.team:
         who.add(Who.HANDLER)

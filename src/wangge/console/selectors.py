@@ -29,7 +29,7 @@ from wangge.cases.models import (
     Handling,
     Status,
 )
-from wangge.cases.services import DISPATCH_ROLES, GRID_TEAM_ROLES, VERIFIER_ROLES
+from wangge.cases.services import who_by_grants
 from wangge.cases.workdays import TZ
 from wangge.teams.models import Department
 from wangge.teams.roles import Role
@@ -172,21 +172,7 @@ def light_who(scope: Scope, path: str) -> frozenset[Who]:
     """What the actor is on a case at `path`, from their grants alone (no
     query): enough to choose the queue's quick buttons. The move itself is
     checked again, fully, by `case_move`."""
-    if scope.unrestricted:
-        return frozenset({Who.DISPATCHER, Who.GRID_LEADER, Who.GRID_TEAM, Who.VERIFIER})
-    who: set[Who] = set()
-    for g in scope.grants:
-        if not path.startswith(g.path) or g.role == Role.DEPARTMENT_STAFF:
-            continue
-        if g.role in DISPATCH_ROLES:
-            who.add(Who.DISPATCHER)
-        if g.role == Role.GRID_LEADER:
-            who.add(Who.GRID_LEADER)
-        if g.role in GRID_TEAM_ROLES:
-            who.add(Who.GRID_TEAM)
-        if g.role in VERIFIER_ROLES:
-            who.add(Who.VERIFIER)
-    return frozenset(who)
+    return frozenset(who_by_grants(scope, path))
 
 
 # The queue's one-click actions, in the order they are shown. "dispatch"
