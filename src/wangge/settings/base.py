@@ -41,9 +41,11 @@ INSTALLED_APPS = [
     "wangge.h5",
     "wangge.worker",
     "wangge.console",
+    "wangge.ops",
 ]
 
 MIDDLEWARE = [
+    "wangge.ops.health.HealthMiddleware",  # /healthz, /readyz: before host checks
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
