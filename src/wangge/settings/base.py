@@ -41,7 +41,15 @@ INSTALLED_APPS = [
     "wangge.h5",
     "wangge.worker",
     "wangge.console",
+    "wangge.notices",
+    "wangge.emergency",
+    "wangge.serviceteams",
+    "wangge.assessment",
     "wangge.ops",
+    "wangge.deliberation",
+    "wangge.points",
+    "wangge.civic",
+    "wangge.visits",
 ]
 
 MIDDLEWARE = [
@@ -52,6 +60,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "wangge.audit.recorder.AuditMiddleware",  # every write audited, one INSERT per request
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
