@@ -1,6 +1,6 @@
 import pytest
 
-pytest_plugins = ["wangge.testing.fixtures", "wangge.testing.browser"]
+pytest_plugins = ["wangge.testing.fixtures", "wangge.testing.browser", "wangge.testing.auditing"]
 
 
 @pytest.fixture

@@ -61,6 +61,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "wangge.audit.recorder.AuditMiddleware",  # every write audited, one INSERT per request
+    "wangge.audit.recorder.AuditMiddleware",  # every write audited, one INSERT per request
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
