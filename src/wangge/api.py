@@ -64,5 +64,9 @@ def _mount() -> None:
 
     api.add_router("/cases", cases_router)
 
+    from wangge.assessment.api import router as assessment_router
+
+    api.add_router("/assessment", assessment_router)
+
 
 _mount()

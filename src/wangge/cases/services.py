@@ -17,8 +17,10 @@ from django.utils.dateparse import parse_datetime
 
 from wangge.areas.models import Area, Level
 from wangge.areas.paths import ancestor_paths
+from wangge.assessment import rollups
 from wangge.core.errors import Conflict, DomainError, PermissionDenied
 from wangge.core.masking import mask_phone
+from wangge.points.services import points_for_case_move
 from wangge.teams.roles import Role
 from wangge.teams.scope import scope_for
 
@@ -430,6 +432,7 @@ def case_report(
                 data={"source": source, "duplicate_of": duplicate.pk if duplicate else None},
             )
             _save_photos(case, event, checked_photos, CaseAttachment.Kind.INTAKE)
+            rollups.case_changed(case, None)
     except IntegrityError:
         # A concurrent retry with the same key (or external id) won the race.
         if idempotency_key and actor is not None:
@@ -710,12 +713,14 @@ def case_move(
                 details={"status": case.status},
             )
         from_status = case.status
+        before = rollups.contribution(case)
         data: dict = {}
         recipients = _apply(case, move, actor, at, note, params, data, checked)
         if edge.target is not None:
             case.status = edge.target
         case.version += 1
         case.save()
+        rollups.case_changed(case, before)
         event = record_event(
             case,
             kind=move.value,
@@ -735,6 +740,8 @@ def case_move(
             )
             _save_photos(case, event, checked, kind)
         _notify_move(case, move, label, recipients)
+        # 积分: a resident's report accepted (valid) or closed (confirmed useful).
+        points_for_case_move(case=case, move=move.value, at=at)
     return case
 
 

@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "wangge.h5",
     "wangge.worker",
     "wangge.console",
+    "wangge.assessment",
     "wangge.notices",
     "wangge.emergency",
     "wangge.serviceteams",

@@ -1,0 +1,92 @@
+"""/api/v1/assessment: indices (with formula and raw counts), rankings with
+drill-down, department indices, proactive tasks and the category
+classifier's training-data export. Thin: parse, access, one selector or
+service call."""
+
+from __future__ import annotations
+
+from ninja import Router
+
+from wangge.accounts.auth import BearerAuth, SessionAuth
+from wangge.core.errors import PermissionDenied
+
+from . import selectors
+from .indices import REGISTRY
+
+router = Router(tags=["考核评价"], auth=[BearerAuth(), SessionAuth()])
+
+
+def _staff(request) -> None:
+    if not selectors.is_assessment_user(request.auth):
+        raise PermissionDenied("not_allowed", "仅工作人员可查看考核数据")
+
+
+def _period(month: str = "", start: str = "", end: str = ""):
+    return selectors.parse_period(start=start or None, end=end or None, month=month or None)
+
+
+@router.get("/indices", response=list[dict])
+def index_list(request):
+    """Every index: code, name, formula, direction."""
+    _staff(request)
+    return [
+        {
+            "code": d.code,
+            "name": d.name,
+            "formula": d.formula,
+            "unit": d.unit,
+            "higher_is_better": d.higher_is_better,
+            "source": d.source,
+        }
+        for d in REGISTRY.values()
+    ]
+
+
+@router.get("/areas/{area_id}/indices", response=dict)
+def area_indices(request, area_id: int, month: str = "", start: str = "", end: str = ""):
+    """An area's indices for a period (default this month), each with its
+    formula, raw counts and the change against the previous period."""
+    return selectors.area_indices(
+        actor=request.auth, area_id=area_id, period=_period(month, start, end)
+    )
+
+
+@router.get("/areas/{area_id}/ranking", response=dict)
+def area_ranking(
+    request,
+    area_id: int,
+    level: str = "",
+    by: str = "composite",
+    month: str = "",
+    start: str = "",
+    end: str = "",
+):
+    """Areas at `level` under the area (default: one level down), ranked by
+    an index or the composite score."""
+    return selectors.ranking(
+        actor=request.auth,
+        area_id=area_id,
+        level=level or None,
+        by=by,
+        period=_period(month, start, end),
+    )
+
+
+@router.get("/departments/{department_id}/indices", response=dict)
+def department_indices(
+    request, department_id: int, month: str = "", start: str = "", end: str = ""
+):
+    return selectors.department_indices(
+        actor=request.auth, department_id=department_id, period=_period(month, start, end)
+    )
+
+
+@router.get("/departments", response=list[dict])
+def department_ranking(
+    request, by: str = "composite", month: str = "", start: str = "", end: str = ""
+):
+    """Departments the actor sees that led cases in the period, ranked."""
+    _staff(request)
+    return selectors.department_ranking(
+        actor=request.auth, period=_period(month, start, end), by=by
+    )

@@ -1,0 +1,134 @@
+"""Assessment (考核评价): the case rollup the indices read, and the proactive
+tasks (未诉先办) the rules leave for grid teams.
+
+`CaseRollup` is a cohort table: one row per (day reported, area, category) —
+and per (day, lead department, category) — counting the cases reported that
+day by their *current* state. An area row exists at every level of the
+case's path (city … micro-grid), so any area's figures for any period are a
+sum over a few rows of its own depth, never a scan of cases. The table is a
+pure function of the cases (`rollups.contribution`): the hook in the case
+engine applies the difference of one case before and after a move (one
+statement), and `wangge manage assessment_rebuild` recomputes it from scratch.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+# The counters of a rollup row, in the order `rollups.contribution` yields them.
+COUNTERS = (
+    "total",  # cases reported
+    "open",  # still open (OPEN_STATUSES)
+    "closed",  # closed, rated or archived
+    "on_time",  # closed no later than their deadline (or without one)
+    "voided",  # 作废
+    "merged",  # merged into another case
+    "rated",  # rated by the reporter
+    "satisfied",  # rated 4 or 5
+    "reworked",  # sent back at least once (核查不通过)
+    "extended",  # deadline extended at least once
+    "supervised",  # 督办
+    "escalated",  # escalated at least once
+)
+DEPARTMENT_DEPTH = 0  # rows keyed by department instead of area
+
+
+class CaseRollup(models.Model):
+    day = models.DateField(_("上报日期"))
+    depth = models.PositiveSmallIntegerField(_("区域层级深度"))  # 0: department row
+    area_path = models.CharField(_("区域路径"), max_length=60, blank=True, default="")
+    department_id = models.IntegerField(_("部门"), default=0)
+    category_id = models.IntegerField(_("事项类别"))
+    total = models.IntegerField(default=0)
+    open = models.IntegerField(default=0)
+    closed = models.IntegerField(default=0)
+    on_time = models.IntegerField(default=0)
+    voided = models.IntegerField(default=0)
+    merged = models.IntegerField(default=0)
+    rated = models.IntegerField(default=0)
+    satisfied = models.IntegerField(default=0)
+    reworked = models.IntegerField(default=0)
+    extended = models.IntegerField(default=0)
+    supervised = models.IntegerField(default=0)
+    escalated = models.IntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("工单汇总")
+        verbose_name_plural = _("工单汇总")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["area_path", "department_id", "day", "category_id"],
+                name="rollup_key",
+            )
+        ]
+        indexes = [
+            # Children of an area over a period (rankings, the map).
+            models.Index(fields=["depth", "day", "area_path"], name="rollup_depth_day"),
+        ]
+
+
+class ProactiveTask(models.Model):
+    """A finding of a proactive rule (未诉先办), for the grid team of `area`.
+    `reason` says in words why it was raised; `evidence` holds the numbers
+    (and case ids) behind it. The same finding is raised once (`key`)."""
+
+    class Rule(models.TextChoices):
+        HOTSPOT = "hotspot", _("同类问题反复发生")
+        RISING = "rising", _("网格工单周环比上升")
+        SEASONAL = "seasonal", _("季节性问题预警")
+        CARE_CONTACT = "care_contact", _("关爱对象未按时联系")
+        NOT_VISITED = "not_visited", _("本年度未走访户")
+
+    class State(models.TextChoices):
+        OPEN = "open", _("待处理")
+        CONVERTED = "converted", _("已转工单")
+        DISMISSED = "dismissed", _("已忽略")
+
+    rule = models.CharField(_("规则"), max_length=16, choices=Rule.choices)
+    key = models.CharField(max_length=120, unique=True, editable=False)
+    area = models.ForeignKey(
+        "areas.Area", verbose_name=_("网格"), on_delete=models.PROTECT, related_name="+"
+    )
+    area_path = models.CharField(_("区域路径"), max_length=60, editable=False, db_index=True)
+    category = models.ForeignKey(
+        "cases.Category",
+        verbose_name=_("事项类别"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    title = models.CharField(_("标题"), max_length=200)
+    reason = models.TextField(_("为什么提示"))
+    evidence = models.JSONField(_("依据"), default=dict, blank=True)
+    lng = models.FloatField(null=True, blank=True)
+    lat = models.FloatField(null=True, blank=True)
+    state = models.CharField(_("状态"), max_length=10, choices=State.choices, default=State.OPEN)
+    created_at = models.DateTimeField(_("发现时间"))
+    case = models.ForeignKey(
+        "cases.Case",
+        verbose_name=_("转成工单"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_constraint=False,
+    )
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    handled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("未诉先办任务")
+        verbose_name_plural = _("未诉先办任务")
+        indexes = [models.Index(fields=["state", "area_path"], name="proactive_state_path")]
+
+    def __str__(self) -> str:
+        return self.title

@@ -1,0 +1,167 @@
+"""The case rollup (`CaseRollup`): what one case contributes, the hook the
+case engine calls after every write, and the rebuild from scratch.
+
+A case contributes one vector of counters (models.COUNTERS) to the row of its
+report day and category at each level of its area path (city … leaf), and to
+the row of its lead department. The hook applies `after − before` for one
+case in ONE statement (a multi-row INSERT … ON CONFLICT DO UPDATE adding the
+deltas); a move that changes nothing counted (accept, handle, whistle …)
+writes nothing. `rebuild()` computes the same table with one grouped query
+per level, in SQL; tests check both give the same rows."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime
+
+from django.db import connection, transaction
+
+from wangge.areas.paths import STEP
+from wangge.cases.models import CLOSED_STATUSES, OPEN_STATUSES, Case, Status
+from wangge.cases.workdays import TZ
+
+from .models import COUNTERS, DEPARTMENT_DEPTH, CaseRollup
+
+Key = tuple[date, int, str, int, int]  # day, depth, area_path, department_id, category_id
+Vector = tuple[int, ...]
+TABLE = CaseRollup._meta.db_table
+
+
+def local_day(dt) -> date:
+    return dt.astimezone(TZ).date()
+
+
+def vector(case: Case) -> Vector:
+    """The counters of one case, by its current state (order of COUNTERS)."""
+    status = case.status
+    closed = status in CLOSED_STATUSES
+    rating = case.rating
+    return (
+        1,
+        int(status in OPEN_STATUSES),
+        int(closed),
+        int(closed and (case.due_at is None or (case.closed_at or case.due_at) <= case.due_at)),
+        int(status == Status.VOIDED),
+        int(status == Status.MERGED),
+        int(rating is not None),
+        int(rating is not None and rating >= 4),
+        int(case.rework_count > 0),
+        int(case.extension_count > 0),
+        int(bool(case.supervised)),
+        int(case.escalations > 0),
+    )
+
+
+def contribution(case: Case) -> dict[Key, Vector]:
+    """Rows the case adds to, with what it adds."""
+    day = local_day(case.created_at)
+    vec = vector(case)
+    cat = case.category_id
+    path = case.area_path
+    out: dict[Key, Vector] = {
+        (day, d, path[: d * STEP], 0, cat): vec for d in range(1, len(path) // STEP + 1)
+    }
+    if case.department_id:
+        out[(day, DEPARTMENT_DEPTH, "", case.department_id, cat)] = vec
+    return out
+
+
+def delta(before: dict[Key, Vector], after: dict[Key, Vector]) -> dict[Key, Vector]:
+    rows: dict[Key, list[int]] = {k: list(v) for k, v in after.items()}
+    for k, v in before.items():
+        cur = rows.setdefault(k, [0] * len(COUNTERS))
+        for i, x in enumerate(v):
+            cur[i] -= x
+    return {k: tuple(v) for k, v in rows.items() if any(v)}
+
+
+def _upsert_sql(n: int) -> str:
+    cols = ("day", "depth", "area_path", "department_id", "category_id", *COUNTERS)
+    row = "(" + ", ".join(["%s"] * len(cols)) + ")"
+    sets = ", ".join(f'"{c}" = {TABLE}."{c}" + excluded."{c}"' for c in COUNTERS)
+    return (
+        f"INSERT INTO {TABLE} ({', '.join(chr(34) + c + chr(34) for c in cols)}) "
+        f"VALUES {', '.join([row] * n)} "
+        f'ON CONFLICT ("area_path", "department_id", "day", "category_id") DO UPDATE SET {sets}'
+    )
+
+
+def apply(rows: dict[Key, Vector]) -> None:
+    """Add the deltas: one statement."""
+    if not rows:
+        return
+    adapt = connection.ops.adapt_datefield_value
+    params: list = []
+    for (day, depth, path, dept, cat), vec in rows.items():
+        params += [adapt(day), depth, path, dept, cat, *vec]
+    with connection.cursor() as cur:
+        cur.execute(_upsert_sql(len(rows)), params)
+
+
+def case_changed(case: Case, before: dict[Key, Vector] | None) -> None:
+    """The case engine's hook, inside its transaction: after a report
+    (`before` None) or a move (`before` = contribution before the move)."""
+    apply(delta(before or {}, contribution(case)))
+
+
+# ---------------------------------------------------------------- rebuild
+def _sum(cond: str) -> str:
+    return f"SUM(CASE WHEN {cond} THEN 1 ELSE 0 END)"
+
+
+def _in(values: Iterable[str]) -> str:
+    return "(" + ", ".join(f"'{v}'" for v in values) + ")"
+
+
+CLOSED_SQL = f"status IN {_in(CLOSED_STATUSES)}"
+COUNTER_SQL = (
+    "COUNT(*)",
+    _sum(f"status IN {_in(OPEN_STATUSES)}"),
+    _sum(CLOSED_SQL),
+    _sum(f"{CLOSED_SQL} AND (due_at IS NULL OR closed_at IS NULL OR closed_at <= due_at)"),
+    _sum(f"status = '{Status.VOIDED.value}'"),
+    _sum(f"status = '{Status.MERGED.value}'"),
+    _sum("rating IS NOT NULL"),
+    _sum("rating >= 4"),
+    _sum("rework_count > 0"),
+    _sum("extension_count > 0"),
+    _sum("supervised"),
+    _sum("escalations > 0"),
+)
+
+
+def day_sql(column: str = "created_at") -> str:
+    """The local (Asia/Shanghai) date of a timestamp column, in SQL."""
+    if connection.vendor == "postgresql":
+        return f"CAST(({column} AT TIME ZONE '{TZ.key}') AS date)"
+    # SQLite keeps UTC text; Asia/Shanghai has a fixed offset (no DST).
+    hours = int(datetime(2000, 1, 1, tzinfo=TZ).utcoffset().total_seconds() // 3600)
+    return f"date({column}, '{hours:+d} hours')"
+
+
+def rebuild(*, max_depth: int = 6) -> int:
+    """Recompute the whole table from the cases (one grouped INSERT … SELECT
+    per level and one for departments). Returns the number of rows."""
+    cases = Case._meta.db_table
+    cols = ", ".join(
+        f'"{c}"' for c in ("day", "depth", "area_path", "department_id", "category_id", *COUNTERS)
+    )
+    counters = ", ".join(COUNTER_SQL)
+    day = day_sql()
+    with transaction.atomic(), connection.cursor() as cur:
+        cur.execute(f"DELETE FROM {TABLE}")
+        for d in range(1, max_depth + 1):
+            n = d * STEP
+            cur.execute(
+                f"INSERT INTO {TABLE} ({cols}) "
+                f"SELECT {day}, {d}, SUBSTR(area_path, 1, {n}), 0, category_id, {counters} "
+                f"FROM {cases} WHERE LENGTH(area_path) >= {n} "
+                f"GROUP BY {day}, SUBSTR(area_path, 1, {n}), category_id"
+            )
+        cur.execute(
+            f"INSERT INTO {TABLE} ({cols}) "
+            f"SELECT {day}, {DEPARTMENT_DEPTH}, '', department_id, category_id, {counters} "
+            f"FROM {cases} WHERE department_id IS NOT NULL "
+            f"GROUP BY {day}, department_id, category_id"
+        )
+    return CaseRollup.objects.count()

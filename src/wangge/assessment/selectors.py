@@ -1,0 +1,463 @@
+"""Reads for assessment: index values of an area or department over a
+period (with the previous period and the raw counts), composite scores,
+rankings with drill-down, trends and category splits — all from the rollup,
+none from scanning cases. Every entry point takes the actor and goes
+through `access_assessed_area` / `access_department` (teams.scope): an area
+or department outside the actor's scope is a 404 like a missing one."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, timedelta
+
+from django.conf import settings
+from django.db.models import Q, Sum
+from django.utils import timezone
+
+from wangge.areas.models import LEVEL_ORDER, Area, Level
+from wangge.areas.paths import STEP, subtree_q
+from wangge.cases.workdays import TZ
+from wangge.core.errors import DomainError
+from wangge.teams.scope import scope_for
+
+from .indices import REGISTRY, IndexValue, Period, Subject, month_period
+from .models import COUNTERS, DEPARTMENT_DEPTH, CaseRollup
+
+# Composite score weights per level ("default" for levels not named). An
+# index with a lower-is-better value (返工率, 延期率) scores 100 − value.
+# Indices without data in the period are left out and the weights of the
+# rest re-normalised. Override with the WANGGE_ASSESSMENT_WEIGHTS setting.
+DEFAULT_WEIGHTS: dict[str, dict[str, float]] = {
+    "default": {"on_time": 0.35, "closure": 0.25, "satisfaction": 0.25, "rework": 0.15},
+    "department": {
+        "on_time": 0.4,
+        "closure": 0.2,
+        "satisfaction": 0.2,
+        "rework": 0.1,
+        "extension": 0.1,
+    },
+}
+LEVEL_DEPTH = {str(lv): i + 1 for i, lv in enumerate(LEVEL_ORDER)}
+DEPTH_LEVEL = {d: lv for lv, d in LEVEL_DEPTH.items()}
+
+
+def _not_found() -> DomainError:
+    return DomainError("not_found", "区域不存在或不在您的管辖范围内", status=404)
+
+
+def is_assessment_user(user) -> bool:
+    scope = scope_for(user)
+    return scope.unrestricted or bool(scope.grants)
+
+
+def access_assessed_area(*, actor, area_id) -> Area:
+    """An area whose figures the actor may see: inside their scope (an
+    ancestor's name may be visible in a breadcrumb, its figures are not)."""
+    try:
+        area_id = int(area_id)
+    except (TypeError, ValueError) as exc:
+        raise _not_found() from exc
+    area = Area.objects.filter(pk=area_id).first()
+    scope = scope_for(actor)
+    if area is None or not scope.is_staff_scope or not scope.covers(area.path):
+        raise _not_found()
+    return area
+
+
+def default_area(*, actor) -> Area | None:
+    scope = scope_for(actor)
+    if scope.unrestricted:
+        return Area.objects.filter(depth=1).order_by("path").first()
+    if not scope.paths:
+        return None
+    return Area.objects.filter(path=scope.paths[0]).first()
+
+
+def visible_departments(actor):
+    from wangge.teams.models import Department
+
+    scope = scope_for(actor)
+    qs = Department.objects.filter(is_active=True)
+    if scope.unrestricted:
+        return qs
+    own = [g.department_id for g in scope.grants if g.department_id]
+    return qs.filter(scope.q("area_path") | Q(pk__in=own))
+
+
+def access_department(*, actor, department_id):
+    try:
+        department_id = int(department_id)
+    except (TypeError, ValueError) as exc:
+        raise DomainError("not_found", "部门不存在或不在您的管辖范围内", status=404) from exc
+    dept = visible_departments(actor).filter(pk=department_id).first()
+    if dept is None:
+        raise DomainError("not_found", "部门不存在或不在您的管辖范围内", status=404)
+    return dept
+
+
+# ---------------------------------------------------------------- periods
+def today() -> date:
+    return timezone.now().astimezone(TZ).date()
+
+
+def parse_period(
+    start: str | None = None,
+    end: str | None = None,
+    month: str | None = None,
+) -> Period:
+    """A month "YYYY-MM", or start/end dates "YYYY-MM-DD"; default: this month."""
+    try:
+        if month:
+            y, m = (int(x) for x in month.split("-"))
+            return month_period(y, m)
+        if start or end:
+            s = date.fromisoformat(start or "")
+            e = date.fromisoformat(end or "")
+        else:
+            t = today()
+            return month_period(t.year, t.month)
+    except (TypeError, ValueError) as exc:
+        raise DomainError(
+            "bad_period", "统计周期格式不正确（月份 YYYY-MM 或日期 YYYY-MM-DD）", status=422
+        ) from exc
+    if e < s or (e - s).days > 3 * 366:
+        raise DomainError("bad_period", "统计周期不正确（结束不早于开始，最长三年）", status=422)
+    return Period(s, e)
+
+
+# ---------------------------------------------------------------- rollup sums
+def _empty() -> dict[str, int]:
+    return dict.fromkeys(COUNTERS, 0)
+
+
+def rollup_sums(subjects: list[Subject], period: Period) -> dict[Subject, dict[str, int]]:
+    """Counters of each subject over the period: one grouped query per
+    depth (areas of one level) and one for departments."""
+    out = {s: _empty() for s in subjects}
+    sums = {c: Sum(c) for c in COUNTERS}
+    days = Q(day__gte=period.start, day__lte=period.end)
+    by_depth: dict[int, list[str]] = defaultdict(list)
+    depts = []
+    for s in subjects:
+        if s.is_department:
+            depts.append(s.department_id)
+        else:
+            by_depth[len(s.area_path) // STEP].append(s.area_path)
+    for depth, paths in by_depth.items():
+        rows = (
+            CaseRollup.objects.filter(days, depth=depth, area_path__in=paths)
+            .values("area_path")
+            .annotate(**sums)
+            .order_by()
+        )
+        for r in rows:
+            out[Subject(area_path=r["area_path"])] = {c: r[c] or 0 for c in COUNTERS}
+    if depts:
+        rows = (
+            CaseRollup.objects.filter(days, depth=DEPARTMENT_DEPTH, department_id__in=depts)
+            .values("department_id")
+            .annotate(**sums)
+            .order_by()
+        )
+        for r in rows:
+            out[Subject(department_id=r["department_id"])] = {c: r[c] or 0 for c in COUNTERS}
+    return out
+
+
+def evaluate(subjects: list[Subject], period: Period, codes=None) -> dict[Subject, dict]:
+    """{subject: {code: IndexValue}} — each data source queried once."""
+    defs = [REGISTRY[c] for c in (codes or REGISTRY) if c in REGISTRY]
+    by_source: dict = defaultdict(list)
+    for d in defs:
+        by_source[d.counts].append(d)
+    out: dict[Subject, dict[str, IndexValue]] = {s: {} for s in subjects}
+    for counts, group in by_source.items():
+        raw = counts(subjects, period)
+        for s in subjects:
+            for d in group:
+                out[s][d.code] = d.of(raw.get(s, {}))
+    return {s: {d.code: out[s][d.code] for d in defs} for s in subjects}
+
+
+# ---------------------------------------------------------------- composite
+def weights_for(level: str) -> dict[str, float]:
+    table = {**DEFAULT_WEIGHTS, **getattr(settings, "WANGGE_ASSESSMENT_WEIGHTS", {})}
+    return table.get(level) or table["default"]
+
+
+def composite(values: dict[str, IndexValue], level: str) -> IndexValue:
+    weights = weights_for(level)
+    parts, total_w, acc = {}, 0.0, 0.0
+    for code, w in weights.items():
+        v = values.get(code)
+        if v is None or v.value is None or w <= 0:
+            continue
+        score = v.value if v.higher_is_better else 100.0 - v.value
+        parts[code] = round(score, 2)
+        acc += w * score
+        total_w += w
+    terms = " + ".join(
+        f"{w:g}×{'(100−' + REGISTRY[c].name + ')' if not REGISTRY[c].higher_is_better else REGISTRY[c].name}"
+        for c, w in weights.items()
+        if c in REGISTRY
+    )
+    return IndexValue(
+        code="composite",
+        name="综合得分",
+        value=acc / total_w if total_w else None,
+        formula=f"综合得分 = ({terms}) ÷ 有数据指标的权重之和",
+        raw={"weights": weights, "scores": parts},  # type: ignore[dict-item]
+        unit="分",
+    )
+
+
+def _with_composite(values: dict[str, IndexValue], level: str) -> dict[str, IndexValue]:
+    return {**values, "composite": composite(values, level)}
+
+
+def _trend(cur: IndexValue, prev: IndexValue) -> dict:
+    if cur.value is None or prev.value is None:
+        return {"previous": prev.value, "change": None, "better": None}
+    change = cur.value - prev.value
+    better = None if abs(change) < 1e-9 else (change > 0) == cur.higher_is_better
+    return {"previous": round(prev.value, 2), "change": round(change, 2), "better": better}
+
+
+# ---------------------------------------------------------------- one subject
+def _subject_report(subject: Subject, level: str, label: dict, period: Period) -> dict:
+    prev = period.previous()
+    cur_v = _with_composite(evaluate([subject], period)[subject], level)
+    prev_v = _with_composite(evaluate([subject], prev)[subject], level)
+    rows = [{**v.as_dict(), "trend": _trend(v, prev_v[k])} for k, v in cur_v.items()]
+    counts = next((v.raw for v in cur_v.values() if v.code in ("closure",)), {})
+    return {
+        "subject": label,
+        "period": period.as_dict(),
+        "previous_period": prev.as_dict(),
+        "indices": rows,
+        "counts": counts,
+    }
+
+
+def area_indices(*, actor, area_id, period: Period) -> dict:
+    area = access_assessed_area(actor=actor, area_id=area_id)
+    return _subject_report(Subject(area_path=area.path), area.level, _area_label(area), period)
+
+
+def department_indices(*, actor, department_id, period: Period) -> dict:
+    dept = access_department(actor=actor, department_id=department_id)
+    label = {"kind": "department", "id": dept.pk, "name": dept.name}
+    return _subject_report(Subject(department_id=dept.pk), "department", label, period)
+
+
+def _area_label(area: Area) -> dict:
+    return {
+        "kind": "area",
+        "id": area.pk,
+        "name": area.name,
+        "level": area.level,
+        "level_label": str(Level(area.level).label),
+        "code": area.code,
+    }
+
+
+# ---------------------------------------------------------------- rankings
+def level_below(area: Area) -> str | None:
+    i = LEVEL_ORDER.index(area.level)
+    return str(LEVEL_ORDER[i + 1]) if i + 1 < len(LEVEL_ORDER) else None
+
+
+def ranking(
+    *,
+    actor,
+    area_id,
+    period: Period,
+    level: str | None = None,
+    by: str = "composite",
+    limit: int | None = None,
+) -> dict:
+    """Every area at `level` under the area (default: the level just
+    below), with its indices and composite score, best first; areas without
+    cases in the period come last. Two queries: the areas and one grouped
+    rollup read over the subtree."""
+    area = access_assessed_area(actor=actor, area_id=area_id)
+    level = level or level_below(area)
+    if level not in LEVEL_DEPTH or LEVEL_DEPTH[level] <= len(area.path) // STEP:
+        raise DomainError("bad_level", "排名层级须低于当前区域", status=422)
+    if by != "composite" and by not in REGISTRY:
+        raise DomainError("bad_index", f"未知的指数“{by}”", status=422)
+    depth = LEVEL_DEPTH[level]
+    areas = list(
+        Area.objects.filter(subtree_q(area.path), depth=depth, is_active=True)
+        .order_by("path")
+        .values_list("pk", "path", "name", "code")
+    )
+    sums = {c: Sum(c) for c in COUNTERS}
+    raw: dict[str, dict] = {}
+    rows = (
+        CaseRollup.objects.filter(
+            subtree_q(area.path, "area_path"),
+            depth=depth,
+            day__gte=period.start,
+            day__lte=period.end,
+        )
+        .values("area_path")
+        .annotate(**sums)
+        .order_by()
+    )
+    for r in rows:
+        raw[r["area_path"]] = {c: r[c] or 0 for c in COUNTERS}
+    case_defs = [d for d in REGISTRY.values() if d.source == "cases"]
+    others = [d.code for d in REGISTRY.values() if d.source != "cases"]
+    extra = (
+        evaluate([Subject(area_path=p) for _, p, _, _ in areas], period, others) if others else {}
+    )
+    out = []
+    for pk, path, name, code in areas:
+        r = raw.get(path) or _empty()
+        values = {d.code: d.of(r) for d in case_defs}
+        values.update(extra.get(Subject(area_path=path), {}))
+        values = _with_composite(values, level)
+        out.append(
+            {
+                "id": pk,
+                "name": name,
+                "code": code,
+                "total": r["total"],
+                "values": {
+                    k: (None if v.value is None else round(v.value, 2)) for k, v in values.items()
+                },
+            }
+        )
+    higher = True if by == "composite" else REGISTRY[by].higher_is_better
+
+    def key(row):
+        v = row["values"][by]
+        return (v is None, -(v or 0) if higher else (v or 0), -row["total"], row["code"])
+
+    out.sort(key=key)
+    for i, row in enumerate(out, 1):
+        row["rank"] = i if row["values"][by] is not None else None
+    return {
+        "area": _area_label(area),
+        "level": level,
+        "level_label": str(Level(level).label),
+        "by": by,
+        "period": period.as_dict(),
+        "count": len(out),
+        "rows": out[:limit] if limit else out,
+        "drill": level_below_name(level),
+    }
+
+
+def level_below_name(level: str) -> str | None:
+    i = [str(x) for x in LEVEL_ORDER].index(level)
+    return str(LEVEL_ORDER[i + 1]) if i + 1 < len(LEVEL_ORDER) else None
+
+
+def department_ranking(*, actor, period: Period, by: str = "composite") -> list[dict]:
+    depts = list(visible_departments(actor).values_list("pk", "name"))
+    subjects = [Subject(department_id=pk) for pk, _ in depts]
+    values = evaluate(subjects, period)
+    out = []
+    for pk, name in depts:
+        v = _with_composite(values[Subject(department_id=pk)], "department")
+        out.append(
+            {
+                "id": pk,
+                "name": name,
+                "total": v["closure"].raw.get("total", 0),
+                "values": {k: None if x.value is None else round(x.value, 2) for k, x in v.items()},
+            }
+        )
+    out.sort(key=lambda r: (r["values"][by] is None, -(r["values"][by] or 0), r["name"]))
+    return [r for r in out if r["total"]]
+
+
+# ---------------------------------------------------------------- series
+def daily_series(*, area: Area, period: Period) -> list[dict]:
+    """Cases reported per day (and how many of them are closed now)."""
+    rows = {
+        r["day"]: r
+        for r in CaseRollup.objects.filter(
+            depth=len(area.path) // STEP,
+            area_path=area.path,
+            day__gte=period.start,
+            day__lte=period.end,
+        )
+        .values("day")
+        .annotate(
+            total=Sum("total"), closed=Sum("closed"), satisfied=Sum("satisfied"), rated=Sum("rated")
+        )
+        .order_by()
+    }
+    out, d = [], period.start
+    while d <= period.end:
+        r = rows.get(d) or {}
+        out.append(
+            {"day": d.isoformat(), "total": r.get("total") or 0, "closed": r.get("closed") or 0}
+        )
+        d += timedelta(days=1)
+    return out
+
+
+def monthly_series(*, area: Area, months: int = 12, until: date | None = None) -> list[dict]:
+    until = until or today()
+    y, m = until.year, until.month
+    periods = []
+    for _ in range(months):
+        periods.append(month_period(y, m))
+        y, m = (y, m - 1) if m > 1 else (y - 1, 12)
+    periods.reverse()
+    rows = (
+        CaseRollup.objects.filter(
+            depth=len(area.path) // STEP,
+            area_path=area.path,
+            day__gte=periods[0].start,
+            day__lte=periods[-1].end,
+        )
+        .values("day")
+        .annotate(**{c: Sum(c) for c in COUNTERS})
+        .order_by()
+    )
+    buckets = {p.start: _empty() for p in periods}
+    for r in rows:
+        b = buckets[r["day"].replace(day=1)]
+        for c in COUNTERS:
+            b[c] += r[c] or 0
+    out = []
+    for p in periods:
+        raw = buckets[p.start]
+        vals = {code: REGISTRY[code].value(raw) for code in ("closure", "on_time", "satisfaction")}
+        out.append(
+            {
+                "month": f"{p.start:%Y-%m}",
+                "total": raw["total"],
+                "closed": raw["closed"],
+                **{k: None if v is None else round(v, 2) for k, v in vals.items()},
+            }
+        )
+    return out
+
+
+def category_split(*, area: Area, period: Period, limit: int = 10) -> list[dict]:
+    from wangge.cases.models import Category
+
+    rows = list(
+        CaseRollup.objects.filter(
+            depth=len(area.path) // STEP,
+            area_path=area.path,
+            day__gte=period.start,
+            day__lte=period.end,
+        )
+        .values("category_id")
+        .annotate(total=Sum("total"), closed=Sum("closed"))
+        .order_by("-total")[:limit]
+    )
+    names = dict(
+        Category.objects.filter(pk__in=[r["category_id"] for r in rows]).values_list("pk", "name")
+    )
+    return [
+        {"category": names.get(r["category_id"], "?"), "total": r["total"], "closed": r["closed"]}
+        for r in rows
+    ]
