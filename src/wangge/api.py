@@ -64,6 +64,10 @@ def _mount() -> None:
 
     api.add_router("/cases", cases_router)
 
+    from wangge.visits.api import router as visits_router
+
+    api.add_router("/visits", visits_router)
+
     from wangge.assessment.api import router as assessment_router
 
     api.add_router("/assessment", assessment_router)

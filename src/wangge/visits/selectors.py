@@ -62,6 +62,8 @@ def rule_list(*, actor) -> list[QuotaRule]:
 
 
 def access_rule(*, actor, rule_id: int) -> QuotaRule:
+    if not scope_for(actor).is_staff_scope:
+        raise _not_found()
     for r in rule_list(actor=actor):
         if r.pk == rule_id:
             return r
@@ -128,7 +130,7 @@ def plan_summary(*, actor, month: date | None = None) -> PlanSummary:
             targets.append(
                 {
                     "role": p.role,
-                    "role_label": Role(p.role).label,
+                    "role_label": str(Role(p.role).label),
                     "households_target": p.households_target,
                     "households_done": done["households"],
                     "group_visits_target": p.group_visits_target,
@@ -307,7 +309,7 @@ def worker_coverage(*, actor, period: str | None = None, area: Area | None = Non
                 "user_id": r["user_id"],
                 "name": r["user__name"],
                 "role": r["role"],
-                "role_label": Role(r["role"]).label,
+                "role_label": str(Role(r["role"]).label),
                 "grid_id": r["area_id"],
                 "grid_name": r["area__name"],
                 "households": h,
