@@ -64,6 +64,12 @@ def _mount() -> None:
 
     api.add_router("/cases", cases_router)
 
+    from wangge.emergency.api import router as emergency_router
+    from wangge.notices.api import router as notices_router
+
+    api.add_router("/notices", notices_router)
+    api.add_router("/emergency", emergency_router)
+
     from wangge.visits.api import router as visits_router
 
     api.add_router("/visits", visits_router)

@@ -367,12 +367,14 @@ def discuss(request):
 
 @resident_required
 def notices(request):
+    from wangge.notices.selectors import resident_notices
+
     grid = _home_grid(request.user)
     board = case_selectors.board(area=grid, limit=30) if grid is not None else None
     return render(
         request,
         "h5/notices.html",
-        {"grid": grid, "board": board},
+        {"grid": grid, "board": board, "notices": resident_notices(actor=request.user)},
     )
 
 
