@@ -78,5 +78,9 @@ def _mount() -> None:
 
     api.add_router("/assessment", assessment_router)
 
+    from wangge.serviceteams.api import router as serviceteams_router
+
+    api.add_router("/serviceteams", serviceteams_router)
+
 
 _mount()

@@ -12,6 +12,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("open311/v2/", include("wangge.open311.urls")),
     path("m/notices/", include("wangge.notices.urls_h5")),
+    path("", include("wangge.serviceteams.urls")),
     path("m/", include("wangge.h5.urls")),
     path("w/notices/", include("wangge.notices.urls_worker")),
     path("w/emergency/", include("wangge.emergency.urls_worker")),

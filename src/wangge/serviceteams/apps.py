@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class ServiceTeamsConfig(AppConfig):
+    name = "wangge.serviceteams"
+    label = "serviceteams"
+    verbose_name = "组团服务"
