@@ -45,7 +45,6 @@ INSTALLED_APPS = [
     "wangge.notices",
     "wangge.emergency",
     "wangge.serviceteams",
-    "wangge.party",
     "wangge.assessment",
     "wangge.ops",
     "wangge.deliberation",
