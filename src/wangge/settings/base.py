@@ -41,7 +41,6 @@ INSTALLED_APPS = [
     "wangge.h5",
     "wangge.worker",
     "wangge.console",
-    "wangge.assessment",
     "wangge.notices",
     "wangge.emergency",
     "wangge.serviceteams",

@@ -5,6 +5,7 @@ maintenance switch (wangge.audit.appendonly), which this plugin turns on for
 
 from __future__ import annotations
 
+import pytest
 from django.core.management.commands import flush
 
 from wangge.audit.appendonly import maintenance
@@ -20,3 +21,12 @@ def _handle_in_maintenance(self, **options):
 
 
 flush.Command.handle = _handle_in_maintenance
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits():
+    """Rate-limit counters live in the cache: each test starts with none."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
