@@ -61,7 +61,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "wangge.audit.recorder.AuditMiddleware",  # every write audited, one INSERT per request
-    "wangge.audit.recorder.AuditMiddleware",  # every write audited, one INSERT per request
+    "wangge.security.ratelimit.RateLimitMiddleware",  # 429 on login, codes, reporting floods
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -125,7 +125,7 @@ PASSWORD_HASHERS = [
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {
-        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "NAME": "wangge.security.passwords.MinimumLengthValidator",  # zh-Hans message
         "OPTIONS": {"min_length": 8},
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
