@@ -20,6 +20,7 @@ urlpatterns = [
     path("console/notices/", include("wangge.notices.urls_console")),
     path("console/emergency/", include("wangge.emergency.urls_console")),
     path("console/", include("wangge.console.urls")),
+    path("screen/", include("wangge.assessment.urls")),
     path("notices/", include("wangge.notices.urls")),
     path("", include("wangge.web.urls")),
 ]

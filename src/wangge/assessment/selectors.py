@@ -461,3 +461,74 @@ def category_split(*, area: Area, period: Period, limit: int = 10) -> list[dict]
         {"category": names.get(r["category_id"], "?"), "total": r["total"], "closed": r["closed"]}
         for r in rows
     ]
+
+
+# ---------------------------------------------------------------- dashboard
+def live_counts(*, area: Area, now=None) -> dict:
+    """Today's numbers straight from cases (small index ranges): reported
+    and closed today, open now, red (overdue) now."""
+    from datetime import datetime, time
+
+    from wangge.cases.models import CLOSED_STATUSES, OPEN_STATUSES, Alert, Case
+
+    now = now or timezone.now()
+    start = datetime.combine(now.astimezone(TZ).date(), time.min, tzinfo=TZ)
+    sub = Case.objects.filter(subtree_q(area.path, "area_path"))
+    open_qs = sub.filter(status__in=OPEN_STATUSES)
+    return {
+        "reported_today": sub.filter(created_at__gte=start).count(),
+        "closed_today": Case.objects.filter(
+            status__in=CLOSED_STATUSES, closed_at__gte=start
+        ).filter(subtree_q(area.path, "area_path")).count(),
+        "open": open_qs.count(),
+        "red": open_qs.filter(alert=Alert.RED).count(),
+    }
+
+
+def dashboard(*, actor, area_id, period: Period, by: str = "composite") -> dict:
+    """Everything the 大屏 shows for one area, in one call."""
+    area = access_assessed_area(actor=actor, area_id=area_id)
+    subject = Subject(area_path=area.path)
+    report = _subject_report(subject, area.level, _area_label(area), period)
+    below = level_below(area)
+    return {
+        "area": _area_label(area),
+        "period": report["period"],
+        "previous_period": report["previous_period"],
+        "headline": report["indices"],
+        "counts": report["counts"],
+        "live": live_counts(area=area),
+        "monthly": monthly_series(area=area, until=period.end),
+        "daily": daily_series(
+            area=area, period=Period(period.end - timedelta(days=29), period.end)
+        ),
+        "ranking": ranking(actor=actor, area_id=area.pk, period=period, by=by)
+        if below
+        else None,
+        "categories": category_split(area=area, period=period),
+        "breadcrumb": [
+            {"id": a.pk, "name": a.name}
+            for a in Area.objects.filter(
+                path__in=[area.path[:i] for i in range(STEP, len(area.path), STEP)]
+            ).order_by("path")
+            if scope_for(actor).covers(a.path)
+        ],
+    }
+
+
+FEED_SIZE = 15
+
+
+def area_feed(*, actor, area: Area, limit: int = FEED_SIZE) -> list:
+    """The latest case events under the area (scoped: visible cases only)."""
+    from wangge.cases.models import Case, CaseEvent
+    from wangge.teams.scope import scoped
+
+    ids = scoped(Case.objects.filter(subtree_q(area.path, "area_path")), actor).values("pk")
+    return list(
+        CaseEvent.objects.filter(case__in=ids)
+        .select_related("case", "case__category")
+        .only("pk", "kind", "at", "case__id", "case__created_at", "case__address",
+              "case__status", "case__category__name")
+        .order_by("-pk")[:limit]
+    )
