@@ -82,5 +82,13 @@ def _mount() -> None:
 
     api.add_router("/serviceteams", serviceteams_router)
 
+    from wangge.civic.api import router as civic_router
+    from wangge.deliberation.api import router as topics_router
+    from wangge.points.api import router as points_router
+
+    api.add_router("/topics", topics_router)
+    api.add_router("/points", points_router)
+    api.add_router("/civic", civic_router)
+
 
 _mount()

@@ -13,7 +13,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from wangge.core.errors import Conflict, DomainError, PermissionDenied
-from wangge.teams.roles import Role
+from wangge.teams.roles import ROLE_CAPS, Role
 from wangge.teams.scope import scope_for
 
 from .models import BookedSlot, Booking, Venue
@@ -37,6 +37,16 @@ def booking_create(
     now = now or timezone.now()
     if actor.kind == "resident" and actor.resident_status != "verified":
         raise PermissionDenied("not_verified", "您的账号尚未经网格员核实，暂不能预约场地")
+    scope = scope_for(actor)
+    if (
+        scope.is_staff_scope
+        and not scope.unrestricted
+        and not any(
+            not ROLE_CAPS[g.role].read_only and venue.area_path.startswith(g.path)
+            for g in scope.grants
+        )
+    ):
+        raise PermissionDenied("not_allowed", "只读账号不能预约场地")
     purpose = (purpose or "").strip()
     if not purpose or len(purpose) > 200:
         raise DomainError("purpose_required", "请填写用途（200 字以内）", status=422)

@@ -227,9 +227,13 @@ def comment_add(*, actor, topic: Topic, body: str) -> Comment:
         raise Conflict("topic_closed", "该议题当前不接受意见")
     body = _text(body, field="意见", code="body_required", limit=1000)
     moderator = _may(actor, topic.area_path, MODERATOR_ROLES)
-    if scope_for(actor).is_staff_scope and not scope_for(actor).covers(topic.area_path):
-        raise Http404
-    if not scope_for(actor).is_staff_scope:
+    scope = scope_for(actor)
+    if scope.is_staff_scope:
+        if not scope.covers(topic.area_path):
+            raise Http404
+        if not moderator and not _may(actor, topic.area_path, CONVENER_ROLES):
+            raise PermissionDenied("not_allowed", "您无权在此发表意见")
+    else:
         voter_resident(actor)
     now = timezone.now()
     return Comment.objects.create(
