@@ -90,5 +90,9 @@ def _mount() -> None:
     api.add_router("/points", points_router)
     api.add_router("/civic", civic_router)
 
+    from wangge.party.api import router as party_router
+
+    api.add_router("/party", party_router)
+
 
 _mount()

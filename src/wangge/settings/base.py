@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "wangge.notices",
     "wangge.emergency",
     "wangge.serviceteams",
+    "wangge.party",
     "wangge.assessment",
     "wangge.ops",
     "wangge.deliberation",
