@@ -1,0 +1,149 @@
+"""Races, through parallel HTTP requests on PostgreSQL (each thread its own
+connection and transaction): no double spend, no overselling, one vote per
+household, no double booking. SQLite serialises writers (IMMEDIATE
+transactions), so these run on PostgreSQL only."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import threading
+
+import pytest
+from django.db import connection, connections
+from django.test import Client
+from django.utils import timezone
+
+from wangge.accounts.services import token_issue
+from wangge.civic.models import BookedSlot, Booking, Venue
+from wangge.deliberation.models import Topic, Vote
+from wangge.points.models import EntryKind, PointsEntry, Redemption, Shop, ShopItem
+from wangge.points.services import balance, resident_holder
+
+from .people import household_with, person
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(
+        connection.vendor != "postgresql", reason="parallel transactions need PostgreSQL"
+    ),
+]
+
+
+def race(requests: list[tuple[object, str, dict]]) -> list[tuple[int, dict]]:
+    """Send (user, url, body) POSTs at once from one thread each."""
+    tokens = [token_issue(user=u, label="race") for u, _, _ in requests]
+    barrier = threading.Barrier(len(requests))
+    out: list = [None] * len(requests)
+
+    def run(i: int) -> None:
+        _, url, body = requests[i]
+        client = Client(HTTP_AUTHORIZATION=f"Bearer {tokens[i]}")
+        try:
+            barrier.wait()
+            r = client.post(url, data=json.dumps(body), content_type="application/json")
+            out[i] = (r.status_code, r.json())
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(requests))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return out
+
+
+def fund(p, amount: int) -> None:
+    PointsEntry.objects.create(
+        resident=p.resident,
+        grid_id=p.resident.grid_id,
+        area_path=p.resident.area_path,
+        kind=EntryKind.CORRECTION,
+        amount=amount,
+        reason="测试初始积分",
+    )
+
+
+@pytest.fixture
+def shop(tree):
+    return Shop.objects.create(community=tree.community_a1a, name="积分超市")
+
+
+def test_no_double_spend(tree, shop):
+    p = person(tree.grid_a1a_1, tree.mg_a1a_1_1)
+    fund(p, 100)
+    item = ShopItem.objects.create(shop=shop, name="食用油", price=30, stock=100)
+    results = race([(p.user, "/api/v1/points/redemptions", {"item_id": item.pk})] * 8)
+    codes = sorted(status for status, _ in results)
+    assert codes == [201] * 3 + [409] * 5, results
+    assert {b["code"] for s, b in results if s == 409} == {"insufficient_points"}
+    assert balance(resident_holder(p.resident)) == 10
+    assert Redemption.objects.count() == 3
+    assert ShopItem.objects.get(pk=item.pk).stock == 97
+
+
+def test_no_overselling(tree, shop):
+    people = [person(tree.grid_a1a_1, tree.mg_a1a_1_1, name=f"抢购{i}") for i in range(8)]
+    for p in people:
+        fund(p, 100)
+    item = ShopItem.objects.create(shop=shop, name="电饭煲", price=50, stock=3)
+    results = race([(p.user, "/api/v1/points/redemptions", {"item_id": item.pk}) for p in people])
+    codes = sorted(status for status, _ in results)
+    assert codes == [201] * 3 + [409] * 5, results
+    assert {b["code"] for s, b in results if s == 409} == {"out_of_stock"}
+    assert ShopItem.objects.get(pk=item.pk).stock == 0
+    # Losers keep their points: nothing half-written.
+    assert PointsEntry.objects.filter(kind=EntryKind.REDEEM).count() == 3
+    assert sorted(balance(resident_holder(p.resident)) for p in people) == [50] * 3 + [100] * 5
+
+
+def test_one_vote_per_household_under_a_race(tree, make_staff):
+    family = household_with(tree.grid_a1a_1, tree.mg_a1a_1_1, names=("甲", "乙", "丙", "丁"))
+    leader = make_staff("grid_leader", tree.grid_a1a_1)
+    now = timezone.now()
+    topic = Topic.objects.create(
+        area=tree.grid_a1a_1,
+        area_path=tree.grid_a1a_1.path,
+        title="加装电梯",
+        body="是否同意",
+        status=Topic.Status.OPEN,
+        raised_by=leader,
+        vote_opens_at=now - dt.timedelta(hours=1),
+        vote_closes_at=now + dt.timedelta(days=1),
+        eligible=1,
+    )
+    url = f"/api/v1/topics/{topic.pk}/votes"
+    results = race([(m.user, url, {"choice": "yes"}) for m in family])
+    codes = sorted(status for status, _ in results)
+    assert codes == [201, 409, 409, 409], results
+    assert {b["code"] for s, b in results if s == 409} == {"already_voted"}
+    assert Vote.objects.count() == 1
+    assert PointsEntry.objects.filter(rule="vote").count() == 1
+
+
+def test_no_double_booking(tree):
+    venue = Venue.objects.create(area=tree.community_a1a, name="党群服务中心会议室")
+    people = [person(tree.grid_a1a_1, tree.mg_a1a_1_1, name=f"预约{i}") for i in range(6)]
+    day = timezone.localdate() + dt.timedelta(days=1)
+    start = dt.datetime.combine(day, dt.time(14, 30), tzinfo=timezone.get_current_timezone())
+    # Overlapping requests: one or two slots starting at 13:30 or 14:30.
+    bodies = [
+        {
+            "venue_id": venue.pk,
+            "starts_at": (start - dt.timedelta(hours=i % 2)).isoformat(),
+            "slots": 1 + i % 2,
+            "purpose": "活动",
+            "people": 5,
+        }
+        for i in range(6)
+    ]
+    results = race([(p.user, "/api/v1/civic/bookings", b) for p, b in zip(people, bodies, strict=True)])
+    ok = [b for s, b in results if s == 201]
+    assert 1 <= len(ok) <= 2, results
+    assert {b["code"] for s, b in results if s == 409} == {"slot_taken"}
+    # Whatever won, no slot is held twice and no booking lost its slots.
+    assert BookedSlot.objects.count() == sum(
+        (b.ends_at - b.starts_at) // dt.timedelta(hours=1) for b in Booking.objects.all()
+    )
+    assert Booking.objects.count() == len(ok)
