@@ -27,11 +27,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import sys
-import tempfile
 import time
-from datetime import date, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -111,9 +108,7 @@ def prepare(args) -> None:
                 "UPDATE cases_case SET rating = 1 + (id * 7) %% 5, rated_at = closed_at "
                 "WHERE status IN ('closed', 'archived') AND id %% 10 < 6"
             )
-            c.execute(
-                "UPDATE cases_case SET rating = 5 WHERE rating IS NOT NULL AND id %% 10 < 4"
-            )
+            c.execute("UPDATE cases_case SET rating = 5 WHERE rating IS NOT NULL AND id %% 10 < 4")
             c.execute("UPDATE cases_case SET rework_count = 1 WHERE id %% 23 = 0")
             c.execute("UPDATE cases_case SET extension_count = 1 WHERE id %% 31 = 0")
             c.execute("UPDATE cases_case SET supervised = true WHERE id %% 47 = 0")

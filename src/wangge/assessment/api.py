@@ -5,7 +5,7 @@ service call."""
 
 from __future__ import annotations
 
-from ninja import Router
+from ninja import Router, Schema, Status
 
 from wangge.accounts.auth import BearerAuth, SessionAuth
 from wangge.core.errors import PermissionDenied
@@ -90,3 +90,59 @@ def department_ranking(
     return selectors.department_ranking(
         actor=request.auth, period=_period(month, start, end), by=by
     )
+
+
+def _task(t) -> dict:
+    return {
+        "id": t.pk,
+        "rule": t.rule,
+        "rule_label": t.get_rule_display(),
+        "title": t.title,
+        "why": t.reason,
+        "evidence": t.evidence,
+        "area": {"id": t.area_id, "name": t.area.name},
+        "category": t.category.name if t.category_id else None,
+        "state": t.state,
+        "created_at": t.created_at.isoformat(),
+        "case_id": t.case_id,
+    }
+
+
+@router.get("/proactive", response=list[dict])
+def proactive_list(request, area_id: int | None = None, state: str = "open"):
+    """Proactive tasks (未诉先办) in the actor's areas, each with why it was raised."""
+    _staff(request)
+    return [
+        _task(t) for t in selectors.proactive_list(actor=request.auth, area_id=area_id, state=state)
+    ]
+
+
+class ToCaseIn(Schema):
+    description: str = ""
+    category: str | None = None
+
+
+class DismissIn(Schema):
+    reason: str = ""
+
+
+@router.post("/proactive/{task_id}/case", response={201: dict})
+def proactive_to_case(request, task_id: int, payload: ToCaseIn):
+    """Turn a proactive task into a case in one step."""
+    from . import services
+
+    task, case = services.proactive_to_case(
+        actor=request.auth,
+        task_id=task_id,
+        description=payload.description,
+        category=payload.category or None,
+    )
+    return Status(201, {"task": _task(task), "case_id": case.pk, "number": case.number})
+
+
+@router.post("/proactive/{task_id}/dismiss", response=dict)
+def proactive_dismiss(request, task_id: int, payload: DismissIn):
+    from . import services
+
+    task = services.proactive_dismiss(actor=request.auth, task_id=task_id, reason=payload.reason)
+    return _task(task)

@@ -51,23 +51,23 @@ def notable_cases(*, actor, area: Area, period: Period) -> list[dict]:
             why.append("超期未结")
         if c.rating is not None and c.rating <= 2:
             why.append(f"评价{c.rating}分")
-        out.append({
-            "number": c.number,
-            "category": c.category.name,
-            "status": c.get_status_display(),
-            "created_at": f"{c.created_at.astimezone(TZ):%Y-%m-%d %H:%M}",
-            "address": c.address,
-            "why": "、".join(why),
-        })
+        out.append(
+            {
+                "number": c.number,
+                "category": c.category.name,
+                "status": c.get_status_display(),
+                "created_at": f"{c.created_at.astimezone(TZ):%Y-%m-%d %H:%M}",
+                "address": c.address,
+                "why": "、".join(why),
+            }
+        )
     return out
 
 
 def monthly_report(*, actor, area: Area, period: Period) -> dict:
     indices = selectors.area_indices(actor=actor, area_id=area.pk, period=period)
     below = selectors.level_below(area)
-    ranking = (
-        selectors.ranking(actor=actor, area_id=area.pk, period=period) if below else None
-    )
+    ranking = selectors.ranking(actor=actor, area_id=area.pk, period=period) if below else None
     depts = selectors.department_ranking(actor=actor, period=period)
     findings = list(
         ProactiveTask.objects.filter(
@@ -84,8 +84,13 @@ def monthly_report(*, actor, area: Area, period: Period) -> dict:
         "departments": depts,
         "notable": notable_cases(actor=actor, area=area, period=period),
         "findings": [
-            {"rule": f.get_rule_display(), "title": f.title, "reason": f.reason,
-             "state": f.get_state_display(), "at": f"{f.created_at.astimezone(TZ):%Y-%m-%d}"}
+            {
+                "rule": f.get_rule_display(),
+                "title": f.title,
+                "reason": f.reason,
+                "state": f.get_state_display(),
+                "at": f"{f.created_at.astimezone(TZ):%Y-%m-%d}",
+            }
             for f in findings
         ],
         "names": _index_names(),
@@ -118,8 +123,16 @@ def to_excel(data: dict) -> bytes:
     for i in data["indices"]["indices"]:
         raw = i["raw"]
         raw_text = "，".join(f"{k}={v}" for k, v in raw.items()) if isinstance(raw, dict) else ""
-        ws.append([i["name"], i["value"], i["trend"]["previous"], i["trend"]["change"],
-                   i["formula"], raw_text])
+        ws.append(
+            [
+                i["name"],
+                i["value"],
+                i["trend"]["previous"],
+                i["trend"]["change"],
+                i["formula"],
+                raw_text,
+            ]
+        )
     ws.column_dimensions["A"].width = 14
     ws.column_dimensions["E"].width = 60
     ws.column_dimensions["F"].width = 60
@@ -132,21 +145,38 @@ def to_excel(data: dict) -> bytes:
         for c in ws2[1]:
             c.font = bold
         for row in r["rows"]:
-            ws2.append([row["rank"], row["name"], row["code"], row["total"],
-                        *[row["values"][c] for c in codes]])
+            ws2.append(
+                [
+                    row["rank"],
+                    row["name"],
+                    row["code"],
+                    row["total"],
+                    *[row["values"][c] for c in codes],
+                ]
+            )
     ws3 = wb.create_sheet("部门")
     ws3.append(["部门", "工单数", "综合得分", "按期结案率", "结案率", "满意率", "返工率"])
     for c in ws3[1]:
         c.font = bold
     for d in data["departments"]:
         v = d["values"]
-        ws3.append([d["name"], d["total"], v.get("composite"), v.get("on_time"),
-                    v.get("closure"), v.get("satisfaction"), v.get("rework")])
+        ws3.append(
+            [
+                d["name"],
+                d["total"],
+                v.get("composite"),
+                v.get("on_time"),
+                v.get("closure"),
+                v.get("satisfaction"),
+                v.get("rework"),
+            ]
+        )
     ws4 = wb.create_sheet("重点工单")
     ws4.append(["编号", "类别", "状态", "上报时间", "地址", "关注原因"])
     for n in data["notable"]:
-        ws4.append([n["number"], n["category"], n["status"], n["created_at"], n["address"],
-                    n["why"]])
+        ws4.append(
+            [n["number"], n["category"], n["status"], n["created_at"], n["address"], n["why"]]
+        )
     ws5 = wb.create_sheet("未诉先办")
     ws5.append(["规则", "标题", "为什么提示", "状态", "发现日期"])
     for f in data["findings"]:

@@ -477,9 +477,9 @@ def live_counts(*, area: Area, now=None) -> dict:
     open_qs = sub.filter(status__in=OPEN_STATUSES)
     return {
         "reported_today": sub.filter(created_at__gte=start).count(),
-        "closed_today": Case.objects.filter(
-            status__in=CLOSED_STATUSES, closed_at__gte=start
-        ).filter(subtree_q(area.path, "area_path")).count(),
+        "closed_today": Case.objects.filter(status__in=CLOSED_STATUSES, closed_at__gte=start)
+        .filter(subtree_q(area.path, "area_path"))
+        .count(),
         "open": open_qs.count(),
         "red": open_qs.filter(alert=Alert.RED).count(),
     }
@@ -502,9 +502,7 @@ def dashboard(*, actor, area_id, period: Period, by: str = "composite") -> dict:
         "daily": daily_series(
             area=area, period=Period(period.end - timedelta(days=29), period.end)
         ),
-        "ranking": ranking(actor=actor, area_id=area.pk, period=period, by=by)
-        if below
-        else None,
+        "ranking": ranking(actor=actor, area_id=area.pk, period=period, by=by) if below else None,
         "categories": category_split(area=area, period=period),
         "breadcrumb": [
             {"id": a.pk, "name": a.name}
@@ -528,7 +526,54 @@ def area_feed(*, actor, area: Area, limit: int = FEED_SIZE) -> list:
     return list(
         CaseEvent.objects.filter(case__in=ids)
         .select_related("case", "case__category")
-        .only("pk", "kind", "at", "case__id", "case__created_at", "case__address",
-              "case__status", "case__category__name")
+        .only(
+            "pk",
+            "kind",
+            "at",
+            "case__id",
+            "case__created_at",
+            "case__address",
+            "case__status",
+            "case__category__name",
+        )
         .order_by("-pk")[:limit]
     )
+
+
+# ---------------------------------------------------------------- proactive
+def proactive_list(*, actor, area_id=None, state: str = "open", limit: int = 100) -> list:
+    from wangge.teams.scope import scoped
+
+    from .models import ProactiveTask
+
+    if not is_assessment_user(actor):
+        return []
+    qs = scoped(ProactiveTask.objects.all(), actor)
+    if area_id:
+        area = access_assessed_area(actor=actor, area_id=area_id)
+        qs = qs.filter(subtree_q(area.path, "area_path"))
+    if state:
+        qs = qs.filter(state=state)
+    return list(qs.select_related("area", "category").order_by("-created_at", "-pk")[:limit])
+
+
+def access_proactive(*, actor, task_id):
+    from wangge.teams.scope import scoped
+
+    from .models import ProactiveTask
+
+    try:
+        task_id = int(task_id)
+    except (TypeError, ValueError) as exc:
+        raise DomainError("not_found", "任务不存在或不在您的管辖范围内", status=404) from exc
+    task = None
+    if is_assessment_user(actor):
+        task = (
+            scoped(ProactiveTask.objects.all(), actor)
+            .select_related("area", "category")
+            .filter(pk=task_id)
+            .first()
+        )
+    if task is None:
+        raise DomainError("not_found", "任务不存在或不在您的管辖范围内", status=404)
+    return task

@@ -106,8 +106,9 @@ def report(request, area_id: int, fmt: str):
     period = _period(request)
     data = reports.monthly_report(actor=request.user, area=area, period=period)
     if fmt == "xlsx":
-        body, ctype = reports.to_excel(data), (
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        body, ctype = (
+            reports.to_excel(data),
+            ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
         )
     else:
         body, ctype = reports.to_pdf(data), "application/pdf"
