@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.utils import timezone
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 
 from wangge.accounts.auth import BearerAuth, SessionAuth
 from wangge.areas.schemas import ErrorOut
@@ -151,7 +151,7 @@ def booking_create(request, payload: BookingIn):
         purpose=payload.purpose,
         people=payload.people,
     )
-    return 201, _booking(b)
+    return Status(201, _booking(b))
 
 
 @router.post(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from pydantic import Field
 
 from wangge.accounts.auth import BearerAuth, SessionAuth
@@ -184,7 +184,7 @@ def topic_raise(request, payload: TopicIn):
         body=payload.body,
         vote=payload.vote.dict() if payload.vote else None,
     )
-    return 201, {"id": t.pk, "status": t.status}
+    return Status(201, {"id": t.pk, "status": t.status})
 
 
 @router.get("/campaigns", response=list[CampaignOut], summary="两评活动")
@@ -230,7 +230,7 @@ def rating_submit(request, campaign_id: int, payload: RatingIn):
         scores=payload.scores,
         comment=payload.comment,
     )
-    return 201, {"id": r.pk, "status": "rated"}
+    return Status(201, {"id": r.pk, "status": "rated"})
 
 
 @router.post(
@@ -275,7 +275,7 @@ def topic_reject(request, topic_id: int, payload: TextIn):
 def comment_add(request, topic_id: int, payload: TextIn):
     t = services.access_topic(actor=request.auth, topic_id=topic_id)
     c = services.comment_add(actor=request.auth, topic=t, body=payload.text)
-    return 201, {"id": c.pk, "status": c.status}
+    return Status(201, {"id": c.pk, "status": c.status})
 
 
 @router.post(
@@ -286,7 +286,7 @@ def vote_cast(request, topic_id: int, payload: BallotIn):
     v = services.vote_cast(
         actor=request.auth, topic=t, choice=payload.choice, option_id=payload.option_id
     )
-    return 201, {"id": v.pk, "status": "voted"}
+    return Status(201, {"id": v.pk, "status": "voted"})
 
 
 @router.post(

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from . import views
 
@@ -16,8 +16,10 @@ urlpatterns = [
     path("cases/", views.my_cases, name="cases"),
     path("cases/<int:case_id>/", views.case_detail, name="case"),
     path("cases/<int:case_id>/rate/", views.case_rate, name="case-rate"),
-    path("discuss/", views.discuss, name="discuss"),
     path("notices/", views.notices, name="notices"),
-    path("services/", views.services_page, name="services"),
     path("ratings/", views.ratings, name="ratings"),
+    # 议事, 积分, 办事: pages of their own apps, in this namespace.
+    path("", include("wangge.deliberation.h5_urls")),
+    path("", include("wangge.points.h5_urls")),
+    path("", include("wangge.civic.h5_urls")),
 ]

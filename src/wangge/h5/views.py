@@ -1,6 +1,6 @@
 """The resident H5 (/m/): home (the grid's contact card), 报事, my cases with
 their timelines and ratings, 评事, and the entries whose features come later
-(议事, 知事, 办事) with their honest empty states; login by password or SMS
+(知事); 议事, 办事 and 积分 pages live in their apps (deliberation, civic, points); login by password or SMS
 code, and sign-up pending a grid worker's check.
 
 Thin: parse, access through selectors, one service call, render."""
@@ -351,20 +351,7 @@ def case_rate(request, case_id: int):
     return redirect("h5:case", case_id=case.pk)
 
 
-# ---------------------------------------------------------------- 议事 知事 办事 评事
-@resident_required
-def discuss(request):
-    return render(
-        request,
-        "h5/soon.html",
-        {
-            "title": "议事",
-            "empty": "暂无议事",
-            "text": "社区议事（居民提议、征求意见、议事协商）尚未开通。开通后，本网格的议题会显示在这里，您可以提出议题、发表意见。",
-        },
-    )
-
-
+# ---------------------------------------------------------------- 知事 评事 (议事 in wangge.deliberation, 办事 in wangge.civic, 积分 in wangge.points)
 @resident_required
 def notices(request):
     from wangge.notices.selectors import resident_notices
@@ -375,19 +362,6 @@ def notices(request):
         request,
         "h5/notices.html",
         {"grid": grid, "board": board, "notices": resident_notices(actor=request.user)},
-    )
-
-
-@resident_required
-def services_page(request):
-    return render(
-        request,
-        "h5/soon.html",
-        {
-            "title": "办事",
-            "empty": "暂无可在线办理的事项",
-            "text": "便民服务事项（证明开具、预约办理、政策咨询）尚未开通。需要办理时，请拨打首页上网格员的电话。",
-        },
     )
 
 

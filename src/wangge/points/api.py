@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from pydantic import Field
 
 from wangge.accounts.auth import BearerAuth, SessionAuth
@@ -149,7 +149,7 @@ def redeem(request, payload: RedeemIn):
     r = services.redemption_create(
         actor=request.auth, item_id=payload.item_id, quantity=payload.quantity
     )
-    return 201, _redemption(r)
+    return Status(201, _redemption(r))
 
 
 @router.post(
@@ -176,7 +176,7 @@ def award(request, payload: AwardIn):
     e = services.points_award_volunteer(
         actor=request.auth, holder=holder, hours=payload.hours, note=payload.note
     )
-    return 201, _entry(e)
+    return Status(201, _entry(e))
 
 
 @router.get(

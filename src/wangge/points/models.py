@@ -167,6 +167,11 @@ class Shop(models.Model):
     def weekdays(self) -> list[int]:
         return sorted({int(d) for d in self.exchange_days.split(",") if d.strip().isdigit()})
 
+    @property
+    def exchange_label(self) -> str:
+        days = [d for d in self.weekdays if 1 <= d <= 7]
+        return "、".join(f"周{'一二三四五六日'[d - 1]}" for d in days) or "未设置"
+
 
 class ShopItem(models.Model):
     shop = models.ForeignKey(

@@ -47,7 +47,6 @@ CORRECT_ROLES = {Role.COMMUNITY_CADRE, Role.STREET_CADRE, Role.CITY_ADMIN}
 KEEPER_ROLES = {Role.COMMUNITY_CADRE, Role.STREET_CADRE, Role.CITY_ADMIN}
 MAX_QUANTITY = 10
 MAX_HOURS = 24
-WEEKDAYS = "一二三四五六日"
 
 
 @dataclass(frozen=True)
@@ -347,10 +346,6 @@ def may_keep(actor, shop: Shop) -> bool:
     return _may(actor, shop.area_path, KEEPER_ROLES) or shop.keepers.filter(pk=actor.pk).exists()
 
 
-def _exchange_day_label(shop: Shop) -> str:
-    return "、".join(f"周{WEEKDAYS[d - 1]}" for d in shop.weekdays) or "未设置"
-
-
 def redemption_check(*, actor, code: str, at: dt.datetime | None = None) -> Redemption:
     """The shop keeper checks a code and hands the item over: once."""
     from django.http import Http404
@@ -369,7 +364,7 @@ def redemption_check(*, actor, code: str, at: dt.datetime | None = None) -> Rede
     if timezone.localtime(at).isoweekday() not in redemption.shop.weekdays:
         raise Conflict(
             "not_exchange_day",
-            f"今天不是{redemption.shop.name}的兑换日（{_exchange_day_label(redemption.shop)}）",
+            f"今天不是{redemption.shop.name}的兑换日（{redemption.shop.exchange_label}）",
         )
     done = Redemption.objects.filter(pk=redemption.pk, status=Redemption.Status.PENDING).update(
         status=Redemption.Status.FULFILLED, fulfilled_at=at, fulfilled_by=actor

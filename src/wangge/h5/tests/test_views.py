@@ -154,7 +154,7 @@ def test_resident_rates_a_closed_case_once(client, place):
 def test_entries_of_later_issues_show_their_empty_state(client, place):
     login(client)
     assert "暂无议事" in client.get("/m/discuss/").content.decode()
-    assert "暂无可在线办理的事项" in client.get("/m/services/").content.decode()
+    assert "办事指南" in client.get("/m/services/").content.decode()  # wangge.civic
     page = client.get("/m/notices/").content.decode()
     assert "暂无通知公告" in page
     assert "在办工单已清零" in page  # the grid's real public board

@@ -138,7 +138,9 @@ def test_no_double_booking(tree):
         }
         for i in range(6)
     ]
-    results = race([(p.user, "/api/v1/civic/bookings", b) for p, b in zip(people, bodies, strict=True)])
+    results = race(
+        [(p.user, "/api/v1/civic/bookings", b) for p, b in zip(people, bodies, strict=True)]
+    )
     ok = [b for s, b in results if s == 201]
     assert 1 <= len(ok) <= 2, results
     assert {b["code"] for s, b in results if s == 409} == {"slot_taken"}
