@@ -123,14 +123,25 @@ def _whistle_pending() -> Exists:
 
 S = Status
 TABS: tuple[Tab, ...] = (
-    Tab("new", "新上报", Q(status=S.REPORTED, duplicate_of__isnull=True), ("created_at", "pk")),
+    # Supervised cases (督办, e.g. raised by an emergency checklist) come first.
+    Tab(
+        "new",
+        "新上报",
+        Q(status=S.REPORTED, duplicate_of__isnull=True),
+        ("-supervised", "created_at", "pk"),
+    ),
     Tab(
         "duplicates",
         "疑似重复",
         Q(status=S.REPORTED, duplicate_of__isnull=False),
         ("created_at", "pk"),
     ),
-    Tab("dispatch", "待派遣", Q(status__in=[S.ACCEPTED, S.REGISTERED]), ("created_at", "pk")),
+    Tab(
+        "dispatch",
+        "待派遣",
+        Q(status__in=[S.ACCEPTED, S.REGISTERED]),
+        ("-supervised", "created_at", "pk"),
+    ),
     Tab(
         "handling",
         "在办",

@@ -22,6 +22,7 @@ class Role(models.TextChoices):
     DEPARTMENT_STAFF = "department_staff", _("职能部门人员")
     LEADER = "leader", _("领导（只读）")
     CITY_ADMIN = "city_admin", _("市级管理员")
+    EMERGENCY_WORKER = "emergency_worker", _("应急网格员")
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,9 @@ ROLE_CAPS: dict[str, Caps] = {
         imports=True,
         manages_users=True,
     ),
+    # 平战转换: cadres who join a grid while its street or district is in
+    # emergency mode (granted and withdrawn by wangge.emergency).
+    Role.EMERGENCY_WORKER: Caps(GRID_LEVELS, sees_care=True),
 }
 
 # The 1+1+1+N grid team: these must be present, the rest are the N.
