@@ -1,0 +1,24 @@
+"""Staff pages for 议事/积分/办事 (namespace `participation`), mounted at the
+site root by wangge.urls: /w/participation/… and /console/participation/…"""
+
+from django.urls import path
+
+from . import staff
+
+app_name = "participation"
+
+urlpatterns = [
+    path("w/participation/", staff.worker, name="worker"),
+    path("console/participation/", staff.console, name="console"),
+    path("participation/topics/", staff.raise_topic, name="raise"),
+    path("participation/topics/<int:topic_id>/accept/", staff.accept, name="accept"),
+    path("participation/topics/<int:topic_id>/reject/", staff.reject, name="reject"),
+    path("participation/topics/<int:topic_id>/decide/", staff.decide, name="decide"),
+    path(
+        "participation/topics/<int:topic_id>/implementation/",
+        staff.implementation,
+        name="implementation",
+    ),
+    path("participation/comments/<int:comment_id>/moderate/", staff.moderate, name="moderate"),
+    path("participation/codes/check/", staff.check_code, name="check"),
+]

@@ -1,0 +1,95 @@
+"""The staff pages: the grid leader moderates in the worker app; a community
+cadre accepts a resident's topic, publishes the decision and the
+implementation in the console, and checks a redemption code."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.utils import timezone
+
+from wangge.deliberation import services
+from wangge.deliberation.models import Comment, Topic
+from wangge.points.models import EntryKind, PointsEntry, Redemption, Shop, ShopItem
+from wangge.points.services import redemption_create
+from wangge.points.tests.people import person
+
+
+def test_worker_moderates_and_console_runs_a_topic_to_its_report(client, tree, make_staff):
+    alice = person(tree.grid_a1a_1, tree.mg_a1a_1_1, name="议事居民")
+    leader = make_staff("grid_leader", tree.grid_a1a_1)
+    cadre = make_staff("community_cadre", tree.community_a1a)
+    topic = services.topic_raise(
+        actor=alice.user, area_id=tree.grid_a1a_1.pk, title="楼道堆物清理", body="请统一清理"
+    )
+    client.force_login(cadre)
+    page = client.get("/console/participation/").content.decode()
+    assert "楼道堆物清理" in page
+    closes = (timezone.localtime() + dt.timedelta(days=2)).strftime("%Y-%m-%dT%H:%M")
+    r = client.post(
+        f"/participation/topics/{topic.pk}/accept/",
+        {
+            "unit": "household",
+            "kind": "yes_no",
+            "quorum_percent": "50",
+            "closes_at": closes,
+            "next": "/console/participation/",
+        },
+    )
+    assert r.status_code == 302 and r["Location"] == "/console/participation/"
+    topic.refresh_from_db()
+    assert topic.status == Topic.Status.OPEN
+
+    comment = services.comment_add(actor=alice.user, topic=topic, body="支持清理")
+    client.force_login(leader)
+    assert "支持清理" in client.get("/w/participation/").content.decode()
+    client.post(f"/participation/comments/{comment.pk}/moderate/", {"approve": "1"})
+    comment.refresh_from_db()
+    assert comment.status == Comment.Status.APPROVED
+
+    # Deciding before the vote closes is refused with the reason shown.
+    client.force_login(cadre)
+    r = client.post(
+        f"/participation/topics/{topic.pk}/decide/",
+        {"text": "同意", "next": "/console/participation/"},
+        follow=True,
+    )
+    assert "表决尚未截止" in r.content.decode()
+    Topic.objects.filter(pk=topic.pk).update(
+        vote_closes_at=timezone.now() - dt.timedelta(minutes=1)
+    )
+    client.post(f"/participation/topics/{topic.pk}/decide/", {"text": "本周六统一清理"})
+    client.post(f"/participation/topics/{topic.pk}/implementation/", {"text": "已清理完毕"})
+    topic.refresh_from_db()
+    assert topic.status == Topic.Status.IMPLEMENTED and topic.implementation == "已清理完毕"
+
+
+def test_keeper_checks_a_code_on_the_page(client, tree, make_staff):
+    alice = person(tree.grid_a1a_1, tree.mg_a1a_1_1)
+    shop = Shop.objects.create(community=tree.community_a1a, name="积分超市")
+    item = ShopItem.objects.create(shop=shop, name="毛巾", price=5, stock=3)
+    PointsEntry.objects.create(
+        resident=alice.resident,
+        grid=tree.grid_a1a_1,
+        area_path=alice.resident.area_path,
+        kind=EntryKind.CORRECTION,
+        amount=10,
+        reason="初始",
+    )
+    r = redemption_create(actor=alice.user, item_id=item.pk)
+    cadre = make_staff("community_cadre", tree.community_a1a)
+    client.force_login(cadre)
+    page = client.post(
+        "/participation/codes/check/", {"code": r.code, "next": "/w/participation/"}, follow=True
+    )
+    assert "核验通过：请发放 毛巾 ×1" in page.content.decode()
+    page = client.post(
+        "/participation/codes/check/", {"code": r.code, "next": "/w/participation/"}, follow=True
+    )
+    assert "不能重复领取" in page.content.decode()
+    assert Redemption.objects.get().status == "fulfilled"
+    # A grid worker is no keeper: the code does not exist for them.
+    worker = make_staff("grid_worker", tree.grid_a1a_1)
+    client.force_login(worker)
+    page = client.post("/participation/codes/check/", {"code": r.code}, follow=True)
+    assert "兑换码不存在" in page.content.decode()
