@@ -16,7 +16,16 @@ import os
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import DATABASE_URL, DATABASES, HUEY, LOGGING, MIDDLEWARE, database_from_url
+from .base import (
+    DATABASE_URL,
+    DATABASES,
+    HUEY,
+    INSTALLED_APPS,
+    LOGGING,
+    MIDDLEWARE,
+    VAR_DIR,
+    database_from_url,
+)
 
 
 def _flag(name: str, default: str = "0") -> bool:
@@ -150,6 +159,12 @@ else:
 # `wangge collectstatic` (or `wangge serve`) writes hashed, compressed files to
 # STATIC_ROOT; whitenoise serves them with far-future cache headers, or nginx
 # serves STATIC_ROOT directly (docs/deploy.md).
+STATIC_ROOT = os.environ.get("WANGGE_STATIC_ROOT", str(VAR_DIR / "static"))
+MEDIA_ROOT = os.environ.get("WANGGE_MEDIA_ROOT", str(VAR_DIR / "media"))
+INSTALLED_APPS = [
+    "wangge.ops.staticfiles.StaticFilesConfig" if app == "django.contrib.staticfiles" else app
+    for app in INSTALLED_APPS
+]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
