@@ -34,7 +34,12 @@ from .models import CardProfile, ServiceTeam
 from .selectors import team_members, teams_serving_grid
 
 # Bump when the template changes: old cached cards are then not reused.
-CARD_VERSION = 1
+CARD_VERSION = 2
+# What fits on A6: the core team in full, then this many of the N (two
+# columns), the rest counted; at most this many service teams and promises.
+MAX_MEMBERS_PRINTED = 16
+MAX_TEAMS_PRINTED = 3
+MAX_PROMISES_PRINTED = 3
 DEFAULT_PROMISES = [
     "有事找网格，服务零距离",
     "小事不出网格，大事不出社区",
@@ -64,6 +69,8 @@ class Card:
     grid_name: str
     place: str  # street · community
     team: list[CardRow] = field(default_factory=list)
+    members: list[CardRow] = field(default_factory=list)
+    more_members: int = 0
     service_teams: list[CardTeam] = field(default_factory=list)
     promises: list[str] = field(default_factory=list)
     hotline: str = ""
@@ -93,11 +100,19 @@ def card_data(*, actor, grid: Area, _ancestors: dict[str, Area] | None = None) -
     chain = ancestor_paths(grid.path)
     ancestors = _ancestors or {a.path: a for a in Area.objects.filter(path__in=chain)}
     team = grid_team(actor=actor, grid=grid)
-    rows = []
-    for m in (team.leader, team.worker, team.instructor, *team.members):
-        if m is not None:
-            label = m.role_label if m.area_id == grid.pk else f"{m.role_label}（{m.area_name}）"
-            rows.append(CardRow(role=label, name=m.name, phone=m.phone))
+    rows = [
+        CardRow(role=m.role_label, name=m.name, phone=m.phone)
+        for m in (team.leader, team.worker, team.instructor)
+        if m is not None
+    ]
+    members = [
+        CardRow(
+            role=m.role_label if m.area_id == grid.pk else f"{m.area_name}{m.role_label}",
+            name=m.name,
+            phone=m.phone,
+        )
+        for m in team.members
+    ]
     teams = []
     for t in teams_serving_grid(grid=grid):
         teams.append(
@@ -123,8 +138,10 @@ def card_data(*, actor, grid: Area, _ancestors: dict[str, Area] | None = None) -
         grid_name=grid.name,
         place=" · ".join(names[-2:]),
         team=rows,
-        service_teams=teams,
-        promises=promises,
+        members=members[:MAX_MEMBERS_PRINTED],
+        more_members=max(0, len(members) - MAX_MEMBERS_PRINTED),
+        service_teams=teams[:MAX_TEAMS_PRINTED],
+        promises=promises[:MAX_PROMISES_PRINTED],
         hotline=hotline,
         hotline_label=label,
         qr_url=resident_page_url(grid),

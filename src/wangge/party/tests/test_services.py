@@ -36,9 +36,15 @@ def test_tree_rules(tree, cadre, committee, branch):
     cases = [
         ({"area": tree.grid_a1a_1, "kind": "committee", "name": "x"}, "invalid_level"),
         ({"area": tree.grid_a1a_2, "kind": "branch", "name": "x"}, "parent_required"),
-        ({"area": tree.grid_a1a_2, "kind": "branch", "name": "x", "parent": group}, "invalid_parent"),
+        (
+            {"area": tree.grid_a1a_2, "kind": "branch", "name": "x", "parent": group},
+            "invalid_parent",
+        ),
         ({"area": tree.mg_a1a_1_2, "kind": "group", "name": "x", "parent": committee}, "ok"),
-        ({"area": tree.grid_a1a_2, "kind": "cell", "name": "x", "parent": committee}, "invalid_kind"),
+        (
+            {"area": tree.grid_a1a_2, "kind": "cell", "name": "x", "parent": committee},
+            "invalid_kind",
+        ),
         ({"area": tree.grid_a1a_2, "kind": "branch", "name": " ", "parent": committee}, "required"),
     ]
     for kwargs, code in cases:

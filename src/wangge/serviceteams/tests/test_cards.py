@@ -78,6 +78,17 @@ def test_card_prints_team_phones_promises_hotline_with_embedded_font(grid_team, 
     assert card.qr_url.endswith(f"/m/?grid={grid.code}")
 
 
+def test_a_large_team_still_fits_one_a6_page(grid_team, tree, make_staff):
+    grid = grid_team["grid"]
+    for i in range(20):
+        make_staff("grid_assistant", tree.mg_a1a_1_2, name=f"楼长{i:02d}", phone=f"137100{i:05d}")
+    pdf, card = cards.grid_card_pdf(actor=grid_team["cadre"], grid=grid)
+    reader, text = _text(pdf)
+    assert len(reader.pages) == 1
+    assert len(card.members) == cards.MAX_MEMBERS_PRINTED and card.more_members == 21 - 16
+    assert "另有 5 名网格成员" in text and "陈网格长" in text and "0573-82011111" in text
+
+
 def test_card_is_cached_until_the_team_changes(grid_team, tree, make_staff):
     grid, cadre = grid_team["grid"], grid_team["cadre"]
     _, first = cards.grid_card_pdf(actor=cadre, grid=grid)
