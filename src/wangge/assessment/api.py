@@ -146,3 +146,20 @@ def proactive_dismiss(request, task_id: int, payload: DismissIn):
 
     task = services.proactive_dismiss(actor=request.auth, task_id=task_id, reason=payload.reason)
     return _task(task)
+
+
+@router.get("/classifier/corrections", response=list[dict])
+def classifier_corrections(request, since: str = ""):
+    """Cases whose category a dispatcher changed, as new training rows
+    (text masked, right code), oldest first."""
+    from django.utils.dateparse import parse_datetime
+
+    _staff(request)
+    when = None
+    if since:
+        when = parse_datetime(since)
+        if when is None:
+            from wangge.core.errors import DomainError
+
+            raise DomainError("bad_datetime", "since 格式不正确（ISO 8601）", status=422)
+    return selectors.corrections(actor=request.auth, since=when)

@@ -132,3 +132,30 @@ class ProactiveTask(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class CategoryCorrection(models.Model):
+    """A dispatcher changed a case's category (at registration): the text
+    and the right category are new training data for the classifier."""
+
+    case = models.ForeignKey(
+        "cases.Case", on_delete=models.CASCADE, db_constraint=False, related_name="+"
+    )
+    area_path = models.CharField(max_length=60, editable=False)
+    from_category = models.ForeignKey("cases.Category", on_delete=models.PROTECT, related_name="+")
+    to_category = models.ForeignKey("cases.Category", on_delete=models.PROTECT, related_name="+")
+    was_suggested = models.BooleanField(_("原类别由系统推荐"), default=False)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+    )
+    at = models.DateTimeField(_("时间"))
+
+    class Meta:
+        verbose_name = _("类别纠正")
+        verbose_name_plural = _("类别纠正")
+        indexes = [models.Index(fields=["area_path", "at"], name="correction_path_at")]

@@ -12,6 +12,7 @@ per level, in SQL; tests check both give the same rows."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from django.db import connection, transaction
@@ -98,10 +99,36 @@ def apply(rows: dict[Key, Vector]) -> None:
         cur.execute(_upsert_sql(len(rows)), params)
 
 
-def case_changed(case: Case, before: dict[Key, Vector] | None) -> None:
+@dataclass(frozen=True)
+class Snapshot:
+    rows: dict[Key, Vector]
+    category_id: int
+    category_suggested: bool
+
+
+def snapshot(case: Case) -> Snapshot:
+    """What the hook needs to remember of a case before a move."""
+    return Snapshot(contribution(case), case.category_id, case.category_suggested)
+
+
+def case_changed(case: Case, before: Snapshot | None, *, actor=None, at=None) -> None:
     """The case engine's hook, inside its transaction: after a report
-    (`before` None) or a move (`before` = contribution before the move)."""
-    apply(delta(before or {}, contribution(case)))
+    (`before` None) or a move (`before` = the snapshot before the move).
+    Applies the rollup difference in one statement; a changed category is
+    also kept as a correction (training data for the classifier)."""
+    apply(delta(before.rows if before else {}, contribution(case)))
+    if before is not None and before.category_id != case.category_id:
+        from .models import CategoryCorrection
+
+        CategoryCorrection.objects.create(
+            case_id=case.pk,
+            area_path=case.area_path,
+            from_category_id=before.category_id,
+            to_category_id=case.category_id,
+            was_suggested=before.category_suggested,
+            actor=actor,
+            at=at or case.created_at,
+        )
 
 
 # ---------------------------------------------------------------- rebuild

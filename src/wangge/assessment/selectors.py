@@ -577,3 +577,31 @@ def access_proactive(*, actor, task_id):
     if task is None:
         raise DomainError("not_found", "任务不存在或不在您的管辖范围内", status=404)
     return task
+
+
+# ---------------------------------------------------------------- corrections
+def corrections(*, actor, since=None, limit: int = 50_000) -> list[dict]:
+    """Dispatchers' category corrections in the actor's areas, as training
+    rows (text, code): the report text with phone and ID numbers masked."""
+    from wangge.console.exports import mask_text
+    from wangge.teams.scope import scoped
+
+    from .models import CategoryCorrection
+
+    if not is_assessment_user(actor):
+        return []
+    qs = scoped(CategoryCorrection.objects.all(), actor)
+    if since:
+        qs = qs.filter(at__gte=since)
+    rows = qs.select_related("case", "from_category", "to_category").order_by("at", "pk")
+    return [
+        {
+            "text": mask_text(r.case.description),
+            "code": r.to_category.code,
+            "from_code": r.from_category.code,
+            "was_suggested": r.was_suggested,
+            "case_id": r.case_id,
+            "at": r.at.isoformat(),
+        }
+        for r in rows[:limit]
+    ]

@@ -168,7 +168,8 @@ def _category_by_code() -> dict[str, Category]:
 
 
 def category_suggest(*, text: str, limit: int = 3) -> list[Category]:
-    """Categories whose name or keywords appear in `text`, best first."""
+    """Categories for a free-text report, best first: keyword matches on the
+    catalogue, combined with the trained classifier."""
     scored = []
     for c in _minor_categories():
         score = 0
@@ -179,8 +180,12 @@ def category_suggest(*, text: str, limit: int = 3) -> list[Category]:
                 score += 1 + len(kw) / 10
         if score:
             scored.append((-score, c.code, c))
-    scored.sort(key=lambda t: (t[0], t[1]))
-    return [c for _, _, c in scored[:limit]]
+    # The classifier (assessment.classifier) re-ranks and adds to the keyword match.
+    from wangge.assessment.classifier import combine
+
+    by_code = _category_by_code()
+    codes = combine(text, {code: -s for s, code, _ in scored}, limit=limit)
+    return [by_code[code] for code in codes if code in by_code]
 
 
 def _fallback_category() -> Category:
@@ -713,14 +718,14 @@ def case_move(
                 details={"status": case.status},
             )
         from_status = case.status
-        before = rollups.contribution(case)
+        before = rollups.snapshot(case)
         data: dict = {}
         recipients = _apply(case, move, actor, at, note, params, data, checked)
         if edge.target is not None:
             case.status = edge.target
         case.version += 1
         case.save()
-        rollups.case_changed(case, before)
+        rollups.case_changed(case, before, actor=actor, at=at)
         event = record_event(
             case,
             kind=move.value,

@@ -49,6 +49,7 @@ ROUTES = {
     "GET /assessment/departments/{department_id}/indices": Route(expect=place_read(_district, 404)),
     "GET /assessment/departments": Route(expect=staff_read),
     "GET /assessment/proactive": Route(expect=staff_read),
+    "GET /assessment/classifier/corrections": Route(expect=staff_read),
     "POST /assessment/proactive/{task_id}/case": Route(body=lambda s, p, m: {}, expect=_act(201)),
     "POST /assessment/proactive/{task_id}/dismiss": Route(
         body=lambda s, p, m: {"reason": "已处理"}, expect=_act(200)
