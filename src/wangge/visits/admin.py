@@ -9,6 +9,7 @@ from django.contrib import admin, messages
 
 from wangge.core.admin import ReadOnlyAdmin, ScopedAdmin
 from wangge.core.errors import DomainError
+from wangge.teams.roles import Role
 from wangge.teams.scope import scope_for
 
 from . import services
@@ -16,6 +17,7 @@ from .models import CareFrequency, CarePair, QuotaRule, Visit
 
 
 class QuotaRuleForm(forms.ModelForm):
+    role = forms.ChoiceField(label="适用角色", choices=Role.choices)
     fixed_days_text = forms.CharField(
         label="固定进格日", required=False, help_text="用逗号分隔，如 5,15,25（逢五进格）"
     )
@@ -62,7 +64,7 @@ class QuotaRuleAdmin(ScopedAdmin):
     form = QuotaRuleForm
     list_display = (
         "name",
-        "role",
+        "role_label",
         "area",
         "household_visits_per_year",
         "households_per_month",
@@ -71,8 +73,12 @@ class QuotaRuleAdmin(ScopedAdmin):
         "valid_from",
         "is_active",
     )
-    list_filter = ("role", "is_active")
+    list_filter = ("is_active",)
     actions = ["deactivate"]
+
+    @admin.display(description="适用角色")
+    def role_label(self, obj):
+        return obj.role_label
 
     def get_queryset(self, request):
         # Rules with no area (everywhere) apply to every user's areas.

@@ -26,7 +26,9 @@ from wangge.teams.roles import Role
 
 class QuotaRule(models.Model):
     name = models.CharField(_("规则名称"), max_length=100)
-    role = models.CharField(_("适用角色"), max_length=20, choices=Role.choices)
+    # A role code of teams.roles.Role, checked by services.rule_check (no
+    # `choices` here, so a new role elsewhere needs no migration of this app).
+    role = models.CharField(_("适用角色"), max_length=20)
     # Empty: everywhere (the defaults seeded by the migration).
     area = models.ForeignKey(
         "areas.Area",
@@ -74,6 +76,10 @@ class QuotaRule(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def role_label(self) -> str:
+        return str(Role(self.role).label) if self.role in Role.values else self.role
 
 
 class Visit(models.Model):
@@ -224,7 +230,7 @@ class WorkerPlan(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("人员"), on_delete=models.CASCADE, related_name="+"
     )
-    role = models.CharField(_("角色"), max_length=20, choices=Role.choices)
+    role = models.CharField(_("角色"), max_length=20)
     area = models.ForeignKey(
         "areas.Area", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
     )
@@ -252,12 +258,14 @@ class VisitedHousehold(models.Model):
     "2026"): the de-duplication behind the coverage counters."""
 
     household_id = models.BigIntegerField()
+    grid_id = models.BigIntegerField(null=True)
     period = models.CharField(max_length=8)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["household_id", "period"], name="visited_household")
         ]
+        indexes = [models.Index(fields=["period", "grid_id"], name="visited_period_grid")]
 
 
 class CoverageCount(models.Model):

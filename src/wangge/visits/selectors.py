@@ -93,6 +93,19 @@ def access_visit(*, actor, visit_id: int) -> Visit:
 
 
 # ---------------------------------------------------------------- plan
+def today_summary(*, actor) -> dict:
+    """What Today shows: open households on this month's plan (overdue among
+    them) and overdue care contacts."""
+    plan = plan_summary(actor=actor)
+    return {
+        "generated": plan.generated,
+        "open": plan.open,
+        "overdue": plan.overdue_open,
+        "done": plan.done,
+        "care_overdue": care_overdue_count(actor=actor),
+    }
+
+
 @dataclass
 class PlanSummary:
     month: date
@@ -100,6 +113,7 @@ class PlanSummary:
     due: int
     overdue: int
     done: int
+    overdue_open: int
     targets: list[dict]
 
     @property
@@ -115,6 +129,7 @@ def plan_summary(*, actor, month: date | None = None) -> PlanSummary:
         due=Count("pk", filter=Q(status=PlanItem.Status.DUE)),
         overdue=Count("pk", filter=Q(status=PlanItem.Status.OVERDUE)),
         done=Count("pk", filter=Q(visited_at__isnull=False)),
+        overdue_open=Count("pk", filter=Q(status=PlanItem.Status.OVERDUE, visited_at__isnull=True)),
     )
     targets = []
     plans = list(WorkerPlan.objects.filter(month=month, user_id=actor.pk).order_by("area_path"))

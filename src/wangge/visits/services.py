@@ -299,7 +299,7 @@ def _coverage_add(*, household_id: int, grid_id: int, grid_path: str, day: date)
     """Count a household as visited in its month, quarter and year (once)."""
     for period in periods_of(day):
         _, created = VisitedHousehold.objects.get_or_create(
-            household_id=household_id, period=period
+            household_id=household_id, period=period, defaults={"grid_id": grid_id}
         )
         if not created:
             continue
@@ -593,6 +593,10 @@ def plan_generate(*, month: date, area: Area | None = None) -> PlanResult:
     rules = list(QuotaRule.objects.filter(is_active=True, valid_from__lt=next_month(month)))
     household_rules = [r for r in rules if r.household_visits_per_year]
     with transaction.atomic(), connection.cursor() as cur:
+        if connection.vendor == "postgresql":
+            # The last-visit aggregate groups every visited household: keep
+            # its hash table in memory for this transaction only.
+            cur.execute("SET LOCAL work_mem = '256MB'")
         params: list = [_d(month)]
         cur.execute(
             "DELETE FROM visits_planitem WHERE month = %s AND "
@@ -720,46 +724,50 @@ def _json(value) -> str:
     return json.dumps(value)
 
 
-def coverage_refresh(*, period: str, area: Area | None = None) -> int:
-    """Rebuild the coverage rollup of one period from the visits (set-based):
-    the visited-household set, then households and visited per grid.
-    Returns the number of grid rows."""
+def coverage_refresh(*, period: str, area: Area | None = None, rebuild: bool = False) -> int:
+    """Recompute the coverage rollup of one period (set-based): households
+    per grid from the base data, visited per grid from the visited-household
+    set (kept current by every visit). With `rebuild`, the visited-household
+    set itself is rebuilt from the visits first (after bulk loads or imports
+    that bypass `visit_record`). Returns the number of grid rows."""
     start, end = period_bounds(period)
     scope_path = area.path if area is not None else ""
     with transaction.atomic(), connection.cursor() as cur:
-        params: list = [period]
-        sub = _range_sql(scope_path, "area_path", params)
-        cur.execute(
-            "DELETE FROM visits_visitedhousehold WHERE period = %s AND household_id IN "
-            f"(SELECT id FROM people_household WHERE {sub})",
-            params,
-        )
-        params = [period, _dt(local_midnight(start)), _dt(local_midnight(end))]
-        sub = _range_sql(scope_path, "area_path", params)
-        cur.execute(
-            f"""
-            INSERT INTO visits_visitedhousehold (household_id, period)
-            SELECT DISTINCT household_id, %s FROM visits_visit
-            WHERE kind = 'household' AND visited_at >= %s AND visited_at < %s AND {sub}
-            """,
-            params,
-        )
+        if rebuild:
+            params: list = [period]
+            sub = _range_sql(scope_path, "area_path", params)
+            cur.execute(
+                "DELETE FROM visits_visitedhousehold WHERE period = %s AND household_id IN "
+                f"(SELECT id FROM people_household WHERE {sub})",
+                params,
+            )
+            params = [period, _dt(local_midnight(start)), _dt(local_midnight(end))]
+            sub = _range_sql(scope_path, "area_path", params)
+            cur.execute(
+                f"""
+                INSERT INTO visits_visitedhousehold (household_id, grid_id, period)
+                SELECT household_id, MIN(grid_id), %s FROM visits_visit
+                WHERE kind = 'household' AND visited_at >= %s AND visited_at < %s AND {sub}
+                GROUP BY household_id
+                """,
+                params,
+            )
         params = [period]
         sub = _range_sql(scope_path, "area_path", params)
         cur.execute(f"DELETE FROM visits_coveragecount WHERE period = %s AND {sub}", params)
-        params = [period, _dt(timezone.now()), period]
-        sub = _range_sql(scope_path, "h.area_path", params)
+        params = [period, _dt(timezone.now())]
+        sub_h = _range_sql(scope_path, "area_path", params)
+        params.append(period)
         cur.execute(
             f"""
             INSERT INTO visits_coveragecount
                 (grid_id, area_path, period, households, visited, updated_at)
-            SELECT h.grid_id, a.path, %s, COUNT(*), COUNT(vh.household_id), %s
-            FROM people_household h
+            SELECT h.grid_id, a.path, %s, h.n, COALESCE(v.n, 0), %s
+            FROM (SELECT grid_id, COUNT(*) AS n FROM people_household
+                  WHERE {sub_h} GROUP BY grid_id) h
             JOIN areas_area a ON a.id = h.grid_id
-            LEFT JOIN visits_visitedhousehold vh
-                   ON vh.household_id = h.id AND vh.period = %s
-            WHERE {sub}
-            GROUP BY h.grid_id, a.path
+            LEFT JOIN (SELECT grid_id, COUNT(*) AS n FROM visits_visitedhousehold
+                       WHERE period = %s GROUP BY grid_id) v ON v.grid_id = h.grid_id
             """,
             params,
         )

@@ -117,6 +117,7 @@ def today(request):
             counts=selectors.today_counts(actor=request.user),
             care=selectors.care_summary(actor=request.user),
             households=selectors.household_count(actor=request.user),
+            visits=_visits_today(request.user),
             nav="today",
         ),
     )
@@ -469,6 +470,12 @@ def icon(request, size: int):
 
 
 # ---------------------------------------------------------------- helpers
+def _visits_today(actor) -> dict:
+    from wangge.visits.selectors import today_summary
+
+    return today_summary(actor=actor)
+
+
 def _int(value, default: int) -> int:
     try:
         return int(value)

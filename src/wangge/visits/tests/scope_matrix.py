@@ -16,17 +16,8 @@ from wangge.teams.tests.matrix import (
     own_area,
     staff_read,
 )
+from wangge.visits.services import CARE_ROLES, VISIT_ROLES
 
-VISITORS = {
-    "grid_leader",
-    "grid_worker",
-    "part_time_worker",
-    "micro_grid_leader",
-    "grid_assistant",
-    "community_cadre",
-    "street_cadre",
-    "city_admin",
-}
 _seq = itertools.count(1)
 
 
@@ -112,7 +103,7 @@ def _visit_expect(p: Principal, m) -> int:
         return 404
     if not p.covers(m.world.own.micro_grid):
         return 404
-    return 201 if p.role in VISITORS else 403
+    return 201 if p.role in VISIT_ROLES else 403
 
 
 def _care_resident(s, p, m) -> dict:
@@ -135,14 +126,19 @@ def _care_resident(s, p, m) -> dict:
 def _pair_create_expect(p: Principal, m) -> int:
     if p.kind != "staff" or not p.covers(m.world.own.micro_grid):
         return 404
-    return 201 if p.role in VISITORS and p.caps.sees_care else 403
+    return 201 if p.role in CARE_ROLES else 403
 
 
 def _care_expect(ok: int):
+    """Pairs are seen where the role sees care groups; contacts and service
+    records are written by the roles that visit."""
+
     def expect(p: Principal, m) -> int:
         if p.kind != "staff" or not p.covers(m.world.own.micro_grid):
             return 404
-        return ok if ROLE_CAPS[p.role].sees_care else 404
+        if not ROLE_CAPS[p.role].sees_care:
+            return 404
+        return ok if ok == 200 or p.role in VISIT_ROLES else 403
 
     return expect
 

@@ -82,7 +82,7 @@ def test_worker_handles_a_case_with_a_photo_verifies_and_sends_back(live_server,
     expect(page.get_by_test_id("count-handle").locator("b")).to_have_text("1")
     expect(page.get_by_test_id("count-verify").locator("b")).to_have_text("1")
     expect(page.get_by_test_id("count-accept").locator("b")).to_have_text("1")
-    expect(page.get_by_text("走访功能即将上线")).to_be_visible()
+    expect(page.get_by_text("本月走访计划尚未生成")).to_be_visible()
     assert no_horizontal_scroll(page)
     shot(page, "today")
 

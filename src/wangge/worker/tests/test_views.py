@@ -34,15 +34,16 @@ def test_today_shows_the_counts_of_the_workers_grid(client, wworld, django_asser
     client.force_login(w.worker)
     # Session, user, grants, one aggregate for the counts, care groups (2),
     # households, places, and the session's once-a-minute refresh (3).
-    with django_assert_max_num_queries(11):
+    # +3 (issue 5): the month's plan counts, whether a plan exists, overdue care contacts.
+    with django_assert_max_num_queries(14):
         r = client.get("/w/")
     assert r.status_code == 200
     assert r.context["counts"] == {"handle": 1, "verify": 1, "accept": 1, "red": 0}
-    # Care-group residents are a real count; visits are honestly not there yet.
+    # Care-group residents are a real count; no visit plan was generated here.
     assert r.context["care"]["total"] == 1
     assert r.context["households"] == 1
     html = r.content.decode()
-    assert "走访功能即将上线" in html and 'rel="manifest"' in html
+    assert "本月走访计划尚未生成" in html and 'rel="manifest"' in html
 
     # The worker of the other district counts only their own case.
     client.force_login(w.outsider)

@@ -14,7 +14,7 @@
 var CFG = self.WANGGE;
 var SHELL = "wangge-worker-shell-" + CFG.version;
 var PAGES = "wangge-worker-pages";
-var CACHED_PAGES = [/^\/w\/$/, /^\/w\/report\/$/, /^\/w\/cases\/$/, /^\/w\/cases\/\d+\/$/, /^\/w\/emergency\/$/, /^\/w\/emergency\/\d+\/\d+\/$/];
+var CACHED_PAGES = [/^\/w\/$/, /^\/w\/report\/$/, /^\/w\/cases\/$/, /^\/w\/cases\/\d+\/$/, /^\/w\/visits\/$/, /^\/w\/emergency\/$/, /^\/w\/emergency\/\d+\/\d+\/$/];
 var SLOW_MS = 4000;
 
 self.addEventListener("install", function (event) {
