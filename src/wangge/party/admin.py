@@ -6,28 +6,18 @@ from __future__ import annotations
 from django.contrib import admin
 
 from wangge.core.admin import ReadOnlyAdmin
+from wangge.serviceteams.admin import ReadOnlyInline
 
 from .models import DualRegistration, HouseholdLink, PartyMember, PartyOrg
 
 
-class _Inline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-
-class LinkInline(_Inline):
+class LinkInline(ReadOnlyInline):
     model = HouseholdLink
     fields = ["household", "since"]
     readonly_fields = fields
 
 
-class RegistrationInline(_Inline):
+class RegistrationInline(ReadOnlyInline):
     model = DualRegistration
     fields = ["community", "registered_on", "ended_on"]
     readonly_fields = fields

@@ -17,7 +17,9 @@ from django.utils import timezone
 
 from wangge.areas.models import Area, Level
 from wangge.areas.paths import subtree_q
-from wangge.core.errors import Conflict, DomainError, PermissionDenied
+from wangge.core.errors import Conflict
+from wangge.serviceteams.selectors import colleague
+from wangge.serviceteams.services import invalid, require
 from wangge.teams.scope import scope_for
 
 from .models import DualRegistration, HouseholdLink, PartyMember, PartyOrg
@@ -34,16 +36,11 @@ KIND_RANK = {k: i for i, k in enumerate(KIND_LEVELS)}
 MEMBER_KINDS = (PartyOrg.Kind.BRANCH, PartyOrg.Kind.GROUP)
 
 
-def _invalid(code: str, message: str, field: str | None = None) -> DomainError:
-    return DomainError(code, message, status=422, details={field: [message]} if field else None)
+_invalid = invalid
 
 
 def _require(actor, path: str, *caps: str) -> None:
-    scope = scope_for(actor)
-    if not scope.is_staff_scope or not scope.covers(path):
-        raise not_found()
-    if not any(getattr(scope, cap)(path) for cap in caps):
-        raise PermissionDenied("forbidden", "您没有维护党建信息的权限")
+    require(actor, path, *caps, message="您没有维护党建信息的权限")
 
 
 def max_links() -> int:
@@ -119,7 +116,6 @@ def member_add(
     organization's area, or a staff user working inside the actor's areas."""
     from wangge.accounts.models import User
     from wangge.people.models import Resident
-    from wangge.teams.models import RoleAssignment
 
     _require(actor, org.area_path, "manages_users", "edits_base_data")
     if org.kind not in MEMBER_KINDS:
@@ -147,11 +143,8 @@ def member_add(
         member.resident, member.name = resident, resident.name
         member.user = User.objects.filter(resident_id=resident.pk, is_active=True).first()
     else:
-        works_here = RoleAssignment.objects.filter(
-            scope_for(actor).q("area_path"), user_id=user_id, is_active=True
-        ).exists()
-        user = User.objects.filter(pk=user_id, kind="staff", is_active=True).first()
-        if user is None or not works_here:
+        user = colleague(actor=actor, user_id=user_id)
+        if user is None:
             raise _invalid("invalid_user", "未找到该工作人员账号", "user_id")
         member.user, member.name = user, user.name or user.username
     try:

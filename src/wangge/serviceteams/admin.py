@@ -19,7 +19,7 @@ from .models import (
 )
 
 
-class _ReadOnlyInline(admin.TabularInline):
+class ReadOnlyInline(admin.TabularInline):
     extra = 0
     can_delete = False
 
@@ -30,13 +30,13 @@ class _ReadOnlyInline(admin.TabularInline):
         return False
 
 
-class MemberInline(_ReadOnlyInline):
+class MemberInline(ReadOnlyInline):
     model = ServiceTeamMember
     fields = ["name", "duty", "is_leader", "work_phone"]
     readonly_fields = fields
 
 
-class GridInline(_ReadOnlyInline):
+class GridInline(ReadOnlyInline):
     model = ServiceTeamGrid
     fields = ["grid"]
     readonly_fields = fields
@@ -57,7 +57,7 @@ class ServiceDayAdmin(ReadOnlyAdmin):
     list_select_related = ["area"]
 
 
-class SignupInline(_ReadOnlyInline):
+class SignupInline(ReadOnlyInline):
     model = ActivitySignup
     fields = ["name", "status", "signed_at", "checked_in_at", "hours"]
     readonly_fields = fields

@@ -115,18 +115,26 @@ def teams_serving_grid(*, grid: Area) -> QuerySet[ServiceTeam]:
     )
 
 
-def service_day_list(*, actor, area: Area | None = None) -> QuerySet[ServiceDay]:
+def _placed_list(model, *, actor, area: Area | None) -> QuerySet:
+    """Rows placed at an area: staff see those under and above their areas,
+    residents those of their grid and the areas above it; `area` narrows to
+    rows under or above it."""
     scope = scope_for(actor)
     if scope.is_staff_scope:
-        qs = ServiceDay.objects.filter(_up_or_down(scope, "area_path"))
+        qs = model.objects.filter(_up_or_down(scope, "area_path"))
     elif scope.home_grid_path:
-        qs = ServiceDay.objects.filter(area_path__in=_resident_chain(scope))
+        qs = model.objects.filter(area_path__in=_resident_chain(scope))
     else:
-        return ServiceDay.objects.none()
+        return model.objects.none()
     if area is not None:
         qs = qs.filter(
             subtree_q(area.path, "area_path") | Q(area_path__in=ancestor_paths(area.path))
         )
+    return qs
+
+
+def service_day_list(*, actor, area: Area | None = None) -> QuerySet[ServiceDay]:
+    qs = _placed_list(ServiceDay, actor=actor, area=area)
     return qs.select_related("area").order_by("-date", "area_path")
 
 
@@ -137,17 +145,7 @@ def activity_list(
     team: ServiceTeam | None = None,
     since: dt.datetime | None = None,
 ) -> QuerySet[ServiceActivity]:
-    scope = scope_for(actor)
-    if scope.is_staff_scope:
-        qs = ServiceActivity.objects.filter(_up_or_down(scope, "area_path"))
-    elif scope.home_grid_path:
-        qs = ServiceActivity.objects.filter(area_path__in=_resident_chain(scope))
-    else:
-        return ServiceActivity.objects.none()
-    if area is not None:
-        qs = qs.filter(
-            subtree_q(area.path, "area_path") | Q(area_path__in=ancestor_paths(area.path))
-        )
+    qs = _placed_list(ServiceActivity, actor=actor, area=area)
     if team is not None:
         qs = qs.filter(team=team)
     if since is not None:
@@ -199,3 +197,18 @@ def hours_by_user(
         qs = qs.filter(activity__starts_at__date__lt=end)
     rows = qs.values("user_id").annotate(total=Sum("hours"))
     return {r["user_id"]: r["total"] or Decimal(0) for r in rows}
+
+
+def colleague(*, actor, user_id: int | None):
+    """A staff account working inside the actor's areas, or None (names of
+    staff elsewhere are not revealed)."""
+    from wangge.accounts.models import User
+    from wangge.teams.models import RoleAssignment
+
+    if user_id is None:
+        return None
+    works_here = RoleAssignment.objects.filter(
+        scope_for(actor).q("area_path"), user_id=user_id, is_active=True
+    ).exists()
+    user = User.objects.filter(pk=user_id, kind="staff", is_active=True).first()
+    return user if works_here else None

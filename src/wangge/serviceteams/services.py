@@ -30,7 +30,7 @@ from .models import (
     ServiceTeamGrid,
     ServiceTeamMember,
 )
-from .selectors import not_found
+from .selectors import colleague, not_found
 
 TEAM_LEVELS = (Level.DISTRICT, Level.STREET, Level.COMMUNITY)
 DAY_LEVELS = (Level.DISTRICT, Level.STREET, Level.COMMUNITY, Level.GRID)
@@ -38,18 +38,25 @@ MAX_GRIDS = 500
 HOTLINE_RE = re.compile(r"^[0-9][0-9-]{2,19}$")
 
 
-def _invalid(code: str, message: str, field: str | None = None) -> DomainError:
+def invalid(code: str, message: str, field: str | None = None) -> DomainError:
+    """422 with the message also under the field it concerns."""
     details = {field: [message]} if field else None
     return DomainError(code, message, status=422, details=details)
 
 
-def _require(actor, path: str, *caps: str) -> None:
+_invalid = invalid
+
+
+def require(actor, path: str, *caps: str, message: str = "您没有管理服务团队的权限") -> None:
     """404 outside the actor's areas, 403 without one of the caps there."""
     scope = scope_for(actor)
     if not scope.is_staff_scope or not scope.covers(path):
         raise not_found()
     if not any(getattr(scope, cap)(path) for cap in caps):
-        raise PermissionDenied("forbidden", "您没有管理服务团队的权限")
+        raise PermissionDenied("forbidden", message)
+
+
+_require = require
 
 
 def may_manage(actor, path: str) -> bool:
@@ -167,7 +174,6 @@ def team_member_add(
 ) -> ServiceTeamMember:
     """Add a staff user (by account), a resident volunteer (must live in the
     team's area) or an outside professional (name and work phone)."""
-    from wangge.accounts.models import User
     from wangge.people.models import Resident
 
     _require(actor, team.area_path, "manages_users")
@@ -176,14 +182,8 @@ def team_member_add(
     duty = _text(duty, "duty", "职责", 50, required=False)
     member = ServiceTeamMember(team=team, duty=duty, is_leader=is_leader, area_path=team.area_path)
     if user_id is not None:
-        from wangge.teams.models import RoleAssignment
-
-        # A staff user working inside the actor's areas (no names from elsewhere).
-        works_here = RoleAssignment.objects.filter(
-            scope_for(actor).q("area_path"), user_id=user_id, is_active=True
-        )
-        user = User.objects.filter(pk=user_id, kind="staff", is_active=True).first()
-        if user is None or not works_here.exists():
+        user = colleague(actor=actor, user_id=user_id)
+        if user is None:
             raise _invalid("invalid_user", "未找到该工作人员账号", "user_id")
         member.user, member.name = user, user.name or user.username
     elif resident_id is not None:
