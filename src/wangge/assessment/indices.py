@@ -13,6 +13,7 @@ in a report can show what it was computed from."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -194,3 +195,89 @@ _case_index(
 )
 
 CASE_COUNTERS = COUNTERS
+
+
+# ---------------------------------------------------------------- 在线率
+ONLINE_ROLES = ("grid_worker", "part_time_worker")
+
+
+def presence_counts(subjects: list[Subject], period: Period) -> dict[Subject, dict[str, int]]:
+    """Grid workers assigned under each area, their working days in the
+    period (up to today), and their online minutes on those days (from the
+    worker app's presence heartbeats, each day capped at a working day's
+    length). Departments have no grid workers: zeros."""
+    from django.db.models import Q, Sum
+    from django.db.models.functions import Least
+
+    from wangge.areas.paths import STEP, subtree_q
+    from wangge.cases.workdays import china
+    from wangge.teams.models import RoleAssignment
+    from wangge.worker.models import PresenceDay
+
+    from .selectors import today
+
+    cal = china()
+    per_day = cal.day_seconds() // 60
+    last = min(period.end, today())
+    days, d = [], period.start
+    while d <= last:
+        if cal.is_working_day(d):
+            days.append(d)
+        d += timedelta(days=1)
+    out = {
+        s: {"workers": 0, "working_days": len(days), "online_minutes": 0, "expected_minutes": 0}
+        for s in subjects
+    }
+    areas = [s for s in subjects if not s.is_department]
+    if not areas:
+        return out
+    # One range: the areas' common ancestor (a ranking's parent), not one
+    # range per area; assignments outside the subjects are skipped below.
+    common = os.path.commonprefix([s.area_path for s in areas])
+    common = common[: len(common) // STEP * STEP]
+    where = subtree_q(common, "area__path") if common else Q()
+    assigned = list(
+        RoleAssignment.objects.filter(where, role__in=ONLINE_ROLES, is_active=True)
+        .values_list("user_id", "area__path")
+        .distinct()
+    )
+    minutes = {}
+    if days and assigned:
+        users = RoleAssignment.objects.filter(where, role__in=ONLINE_ROLES, is_active=True)
+        minutes = dict(
+            PresenceDay.objects.filter(user_id__in=users.values("user_id"), day__in=days)
+            .values("user_id")
+            .annotate(m=Sum(Least("count", per_day)))
+            .order_by()
+            .values_list("user_id", "m")
+        )
+    by_path = {s.area_path: s for s in areas}
+    lengths = sorted({len(p) for p in by_path})
+    seen: set[tuple[Subject, int]] = set()
+    for user_id, path in assigned:
+        for n in lengths:
+            s = by_path.get(path[:n])
+            if s is None or (s, user_id) in seen:
+                continue
+            seen.add((s, user_id))
+            r = out[s]
+            r["workers"] += 1
+            r["online_minutes"] += minutes.get(user_id) or 0
+            r["expected_minutes"] += len(days) * per_day
+    return out
+
+
+register(
+    IndexDef(
+        code="online",
+        name="在线率",
+        formula=(
+            "在线率 = 网格员工作日在线分钟数（每天最多计一个工作日时长）"
+            " ÷ (网格员人数 × 工作日数 × 每日工作分钟) × 100%"
+        ),
+        higher_is_better=True,
+        counts=presence_counts,
+        value=lambda r: ratio(r["online_minutes"], r["expected_minutes"]),
+        source="presence",
+    )
+)

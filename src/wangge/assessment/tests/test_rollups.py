@@ -146,3 +146,34 @@ def test_figures_outside_scope_are_404(world):
     assert exc.value.status == 404
     with pytest.raises(DomainError):
         area_indices(actor=world.outsider, area_id=world.tree.grid_a1a_1.pk, period=Period(t, t))
+
+
+def test_online_rate_from_presence_agrees_with_a_hand_count(world):
+    from datetime import date, datetime
+
+    from wangge.cases.workdays import TZ
+    from wangge.worker.models import PresenceDay
+
+    w = world
+    # Mon 2 – Sun 8 November 2026: five working days of 7.5 hours (the calendar's).
+    per_day = 450
+    period = Period(date(2026, 11, 2), date(2026, 11, 8))
+    seen = datetime(2026, 11, 2, 9, tzinfo=TZ)
+    for day, user, minutes in (
+        (date(2026, 11, 2), w.grid_worker, 240),
+        (date(2026, 11, 3), w.grid_worker, 600),  # counted as 450
+        (date(2026, 11, 7), w.grid_worker, 300),  # a Saturday: not counted
+        (date(2026, 11, 4), w.part_time, 120),
+    ):
+        PresenceDay.objects.create(
+            user=user, day=day, count=minutes, first_seen=seen, last_seen=seen
+        )
+    data = area_indices(actor=w.dispatcher, area_id=w.tree.grid_a1a_1.pk, period=period)
+    online = next(i for i in data["indices"] if i["code"] == "online")
+    assert online["raw"] == {
+        "workers": 2,
+        "working_days": 5,
+        "online_minutes": 240 + per_day + 120,
+        "expected_minutes": 2 * 5 * per_day,
+    }
+    assert online["value"] == round(100 * 810 / 4500, 2)
