@@ -93,3 +93,17 @@ def test_keeper_checks_a_code_on_the_page(client, tree, make_staff):
     client.force_login(worker)
     page = client.post("/participation/codes/check/", {"code": r.code}, follow=True)
     assert "兑换码不存在" in page.content.decode()
+
+
+def test_demo_data_for_the_demo_grid(tree, make_staff):
+    from wangge.civic.models import Venue
+    from wangge.deliberation.demo import participation_demo
+    from wangge.deliberation.models import RatingCampaign
+
+    leader = make_staff("grid_leader", tree.grid_a1a_1)
+    cadre = make_staff("community_cadre", tree.community_a1a)
+    assert participation_demo(grid=tree.grid_a1a_1, leader=leader, cadre=cadre) is True
+    assert participation_demo(grid=tree.grid_a1a_1, leader=leader, cadre=cadre) is False
+    assert Topic.objects.get().status == Topic.Status.OPEN
+    assert ShopItem.objects.count() == 4 and Venue.objects.count() == 1
+    assert RatingCampaign.objects.get().targets.count() == 2

@@ -34,12 +34,22 @@ class Command(BaseCommand):
             self.stdout.write(f"生成演示数据（{scale}）……")
             call_command("generate", scale=scale, seed=seed)
         rows = self.demo_accounts()
+        self.participation()
         self.stdout.write("")
         self.stdout.write(f"演示账号（密码均为 {DEMO_PASSWORD}）：")
         for username, role_label, area_name in rows:
             self.stdout.write(f"  {username:<28} {role_label:<12} {area_name}")
         self.stdout.write("")
         self.stdout.write("管理后台 /admin/ · 接口文档 /api/v1/docs")
+
+    def participation(self) -> None:
+        """议事, 积分, 办事 on the demo grid (wangge.deliberation.demo)."""
+        from wangge.deliberation.demo import participation_demo
+
+        leader = User.objects.get(username="demo_grid_leader")
+        grid = leader.assignments.get(role=Role.GRID_LEADER).area
+        cadre = User.objects.get(username="demo_community_cadre")
+        participation_demo(grid=grid, leader=leader, cadre=cadre)
 
     @transaction.atomic
     def demo_accounts(self) -> list[tuple[str, str, str]]:
