@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.contrib import messages
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -110,28 +111,38 @@ def _vote(request) -> dict:
     }
 
 
-@require_POST
-def accept(request, topic_id: int):
-    topic = services.access_topic(actor=request.user, topic_id=topic_id)
-    return _run(
-        request,
-        lambda: services.topic_accept(actor=request.user, topic=topic, vote=_vote(request)),
-        f"已受理“{topic.title}”，表决开始",
-        "participation:console",
-    )
+def _text(request) -> str:
+    return request.POST.get("text", "")
 
 
-@require_POST
-def reject(request, topic_id: int):
-    topic = services.access_topic(actor=request.user, topic_id=topic_id)
-    return _run(
-        request,
-        lambda: services.topic_reject(
-            actor=request.user, topic=topic, reason=request.POST.get("text", "")
-        ),
+# A topic's moves from the staff pages: (service call, message when done).
+TOPIC_ACTIONS = {
+    "accept": (
+        lambda r, t: services.topic_accept(actor=r.user, topic=t, vote=_vote(r)),
+        "已受理，表决开始",
+    ),
+    "reject": (
+        lambda r, t: services.topic_reject(actor=r.user, topic=t, reason=_text(r)),
         "已答复不受理",
-        "participation:console",
-    )
+    ),
+    "decide": (
+        lambda r, t: services.topic_decide(actor=r.user, topic=t, decision=_text(r)),
+        "决议已公开",
+    ),
+    "implementation": (
+        lambda r, t: services.topic_report(actor=r.user, topic=t, text=_text(r)),
+        "落实情况已公开",
+    ),
+}
+
+
+@require_POST
+def topic_action(request, topic_id: int, action: str):
+    if action not in TOPIC_ACTIONS:
+        raise Http404
+    topic = services.access_topic(actor=request.user, topic_id=topic_id)
+    call, done = TOPIC_ACTIONS[action]
+    return _run(request, lambda: call(request, topic), done, "participation:console")
 
 
 @require_POST
@@ -152,35 +163,7 @@ def raise_topic(request):
 
 
 @require_POST
-def decide(request, topic_id: int):
-    topic = services.access_topic(actor=request.user, topic_id=topic_id)
-    return _run(
-        request,
-        lambda: services.topic_decide(
-            actor=request.user, topic=topic, decision=request.POST.get("text", "")
-        ),
-        "决议已公开",
-        "participation:console",
-    )
-
-
-@require_POST
-def implementation(request, topic_id: int):
-    topic = services.access_topic(actor=request.user, topic_id=topic_id)
-    return _run(
-        request,
-        lambda: services.topic_report(
-            actor=request.user, topic=topic, text=request.POST.get("text", "")
-        ),
-        "落实情况已公开",
-        "participation:console",
-    )
-
-
-@require_POST
 def check_code(request):
-    from django.http import Http404
-
     try:
         r = points_services.redemption_check(actor=request.user, code=request.POST.get("code", ""))
     except Http404:

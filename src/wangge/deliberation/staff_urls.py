@@ -11,14 +11,7 @@ urlpatterns = [
     path("w/participation/", staff.worker, name="worker"),
     path("console/participation/", staff.console, name="console"),
     path("participation/topics/", staff.raise_topic, name="raise"),
-    path("participation/topics/<int:topic_id>/accept/", staff.accept, name="accept"),
-    path("participation/topics/<int:topic_id>/reject/", staff.reject, name="reject"),
-    path("participation/topics/<int:topic_id>/decide/", staff.decide, name="decide"),
-    path(
-        "participation/topics/<int:topic_id>/implementation/",
-        staff.implementation,
-        name="implementation",
-    ),
+    path("participation/topics/<int:topic_id>/<str:action>/", staff.topic_action, name="topic"),
     path("participation/comments/<int:comment_id>/moderate/", staff.moderate, name="moderate"),
     path("participation/codes/check/", staff.check_code, name="check"),
 ]

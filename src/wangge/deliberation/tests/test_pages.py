@@ -12,8 +12,8 @@ from django.utils import timezone
 
 from wangge.civic.models import Booking, Venue
 from wangge.deliberation.models import Comment, Topic, Vote
-from wangge.points.models import EntryKind, PointsEntry, Redemption, Shop, ShopItem
-from wangge.points.tests.people import household_with
+from wangge.points.models import Redemption, Shop, ShopItem
+from wangge.points.tests.people import fund, household_with, open_topic
 
 
 @pytest.fixture
@@ -23,17 +23,12 @@ def family(tree):
 
 @pytest.fixture
 def topic(tree, make_staff):
-    now = timezone.now()
-    return Topic.objects.create(
-        area=tree.grid_a1a_1,
-        area_path=tree.grid_a1a_1.path,
+    return open_topic(
+        tree.grid_a1a_1,
+        make_staff("grid_leader", tree.grid_a1a_1),
         title="小区增设充电桩",
         body="是否同意在3幢旁增设电动车充电桩",
-        status=Topic.Status.OPEN,
-        raised_by=make_staff("grid_leader", tree.grid_a1a_1),
-        vote_opens_at=now - dt.timedelta(hours=1),
-        vote_closes_at=now + dt.timedelta(days=2),
-        eligible=1,
+        days=2,
     )
 
 
@@ -76,14 +71,7 @@ def test_points_page_redeem_and_code(client, tree, family):
     client.force_login(father.user)
     r = client.post("/m/points/redeem/", {"item_id": item.pk})
     assert r.status_code == 409 and "积分不足" in r.content.decode()
-    PointsEntry.objects.create(
-        resident=father.resident,
-        grid=tree.grid_a1a_1,
-        area_path=father.resident.area_path,
-        kind=EntryKind.CORRECTION,
-        amount=50,
-        reason="志愿服务",
-    )
+    fund(father, 50)
     assert client.post("/m/points/redeem/", {"item_id": item.pk}).status_code == 302
     page = client.get("/m/points/").content.decode()
     code = Redemption.objects.get().code

@@ -10,9 +10,9 @@ from django.utils import timezone
 
 from wangge.deliberation import services
 from wangge.deliberation.models import Comment, Topic
-from wangge.points.models import EntryKind, PointsEntry, Redemption, Shop, ShopItem
+from wangge.points.models import Redemption, Shop, ShopItem
 from wangge.points.services import redemption_create
-from wangge.points.tests.people import person
+from wangge.points.tests.people import fund, person
 
 
 def test_worker_moderates_and_console_runs_a_topic_to_its_report(client, tree, make_staff):
@@ -68,14 +68,7 @@ def test_keeper_checks_a_code_on_the_page(client, tree, make_staff):
     alice = person(tree.grid_a1a_1, tree.mg_a1a_1_1)
     shop = Shop.objects.create(community=tree.community_a1a, name="积分超市")
     item = ShopItem.objects.create(shop=shop, name="毛巾", price=5, stock=3)
-    PointsEntry.objects.create(
-        resident=alice.resident,
-        grid=tree.grid_a1a_1,
-        area_path=alice.resident.area_path,
-        kind=EntryKind.CORRECTION,
-        amount=10,
-        reason="初始",
-    )
+    fund(alice, 10)
     r = redemption_create(actor=alice.user, item_id=item.pk)
     cadre = make_staff("community_cadre", tree.community_a1a)
     client.force_login(cadre)

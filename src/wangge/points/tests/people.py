@@ -54,3 +54,40 @@ def person(grid, micro_grid=None, *, name="张三") -> Person:
 
 
 CHILD_BIRTH = dt.date.today().replace(year=dt.date.today().year - 10)
+
+
+def fund(p: Person, amount: int, *, reason: str = "测试初始积分"):
+    """Give a resident points (a correction entry, as a cadre would)."""
+    from wangge.points.models import EntryKind, PointsEntry
+
+    return PointsEntry.objects.create(
+        resident=p.resident,
+        grid_id=p.resident.grid_id,
+        area_path=p.resident.area_path,
+        kind=EntryKind.CORRECTION,
+        amount=amount,
+        reason=reason,
+    )
+
+
+def open_topic(
+    grid, raised_by, *, title: str = "加装电梯", body: str = "是否同意", days: int = 3, **fields
+):
+    """A topic on `grid` open for a household yes/no vote from an hour ago for `days`."""
+    from django.utils import timezone
+
+    from wangge.deliberation.models import Topic
+
+    now = timezone.now()
+    return Topic.objects.create(
+        area=grid,
+        area_path=grid.path,
+        title=title,
+        body=body,
+        status=Topic.Status.OPEN,
+        raised_by=raised_by,
+        vote_opens_at=now - dt.timedelta(hours=1),
+        vote_closes_at=now + dt.timedelta(days=days),
+        eligible=1,
+        **fields,
+    )

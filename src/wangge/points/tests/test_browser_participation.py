@@ -4,17 +4,15 @@ points shop and shows the one-time code; the shop keeper checks it once."""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 
 import pytest
-from django.utils import timezone
 from playwright.sync_api import expect
 
-from wangge.deliberation.models import Topic, Vote
-from wangge.points.models import EntryKind, PointsEntry, Redemption, Shop, ShopItem
+from wangge.deliberation.models import Vote
+from wangge.points.models import Redemption, Shop, ShopItem
 
-from .people import household_with
+from .people import fund, household_with, open_topic
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PASSWORD = "pass-Wangge-2026"
@@ -26,31 +24,17 @@ def test_resident_votes_then_redeems_and_the_keeper_checks_the_code(
     base = live_server.url
     father, mother = household_with(tree.grid_a1a_1, tree.mg_a1a_1_1, names=("吴建国", "吴秀英"))
     leader = make_staff("grid_leader", tree.grid_a1a_1)
-    now = timezone.now()
-    topic = Topic.objects.create(
-        area=tree.grid_a1a_1,
-        area_path=tree.grid_a1a_1.path,
+    topic = open_topic(
+        tree.grid_a1a_1,
+        leader,
         title="小区增设电动车充电桩",
         body="拟在3幢东侧增设充电桩10个，请每户表决。",
-        status=Topic.Status.OPEN,
-        raised_by=leader,
-        vote_opens_at=now - dt.timedelta(hours=1),
-        vote_closes_at=now + dt.timedelta(days=3),
-        eligible=1,
     )
     shop = Shop.objects.create(
         community=tree.community_a1a, name="芦席汇积分超市", address="社区服务中心一楼"
     )
     item = ShopItem.objects.create(shop=shop, name="洗衣液", price=30, stock=3)
-    PointsEntry.objects.create(
-        resident=father.resident,
-        grid=tree.grid_a1a_1,
-        area_path=father.resident.area_path,
-        kind=EntryKind.EARN,
-        rule="volunteer_hour",
-        amount=30,
-        reason="志愿服务 3 小时：垃圾分类督导",
-    )
+    fund(father, 30, reason="志愿服务 3 小时：垃圾分类督导")
 
     page.goto(f"{base}/m/login/")
     page.get_by_label("手机号").fill(father.user.username)

@@ -16,11 +16,11 @@ from django.utils import timezone
 
 from wangge.accounts.services import token_issue
 from wangge.civic.models import BookedSlot, Booking, Venue
-from wangge.deliberation.models import Topic, Vote
+from wangge.deliberation.models import Vote
 from wangge.points.models import EntryKind, PointsEntry, Redemption, Shop, ShopItem
 from wangge.points.services import balance, resident_holder
 
-from .people import household_with, person
+from .people import fund, household_with, open_topic, person
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -52,17 +52,6 @@ def race(requests: list[tuple[object, str, dict]]) -> list[tuple[int, dict]]:
     for t in threads:
         t.join()
     return out
-
-
-def fund(p, amount: int) -> None:
-    PointsEntry.objects.create(
-        resident=p.resident,
-        grid_id=p.resident.grid_id,
-        area_path=p.resident.area_path,
-        kind=EntryKind.CORRECTION,
-        amount=amount,
-        reason="测试初始积分",
-    )
 
 
 @pytest.fixture
@@ -101,18 +90,7 @@ def test_no_overselling(tree, shop):
 def test_one_vote_per_household_under_a_race(tree, make_staff):
     family = household_with(tree.grid_a1a_1, tree.mg_a1a_1_1, names=("甲", "乙", "丙", "丁"))
     leader = make_staff("grid_leader", tree.grid_a1a_1)
-    now = timezone.now()
-    topic = Topic.objects.create(
-        area=tree.grid_a1a_1,
-        area_path=tree.grid_a1a_1.path,
-        title="加装电梯",
-        body="是否同意",
-        status=Topic.Status.OPEN,
-        raised_by=leader,
-        vote_opens_at=now - dt.timedelta(hours=1),
-        vote_closes_at=now + dt.timedelta(days=1),
-        eligible=1,
-    )
+    topic = open_topic(tree.grid_a1a_1, leader)
     url = f"/api/v1/topics/{topic.pk}/votes"
     results = race([(m.user, url, {"choice": "yes"}) for m in family])
     codes = sorted(status for status, _ in results)

@@ -17,18 +17,7 @@ from wangge.points import selectors, services
 from wangge.points.models import EntryKind, PointsEntry, PointsRule, Redemption, RuleKind, ShopItem
 from wangge.points.services import Holder, balance, holder_of, points_award, resident_holder
 
-from .people import person
-
-
-def give(p, amount: int) -> None:
-    PointsEntry.objects.create(
-        resident=p.resident,
-        grid_id=p.resident.grid_id,
-        area_path=p.resident.area_path,
-        kind=EntryKind.CORRECTION,
-        amount=amount,
-        reason="测试初始积分",
-    )
+from .people import fund, person
 
 
 def test_rules_are_data_per_city_and_caps_hold(tree, alice):
@@ -69,7 +58,7 @@ def test_a_residents_report_earns_when_accepted_and_when_closed(world, alice):  
 
 
 def test_ledger_rows_cannot_be_changed_or_deleted_in_the_database(alice):
-    give(alice, 10)
+    fund(alice, 10)
     entry = PointsEntry.objects.get()
     with pytest.raises(DatabaseError), transaction.atomic():
         PointsEntry.objects.filter(pk=entry.pk).update(amount=1000)
@@ -82,7 +71,7 @@ def test_ledger_rows_cannot_be_changed_or_deleted_in_the_database(alice):
 
 
 def test_redeem_check_once_and_cancel(tree, alice, item, make_staff):
-    give(alice, 100)
+    fund(alice, 100)
     r = services.redemption_create(actor=alice.user, item_id=item.pk, quantity=2)
     assert r.points == 60 and len(r.code) == 8 and r.code.isdigit()
     assert balance(holder_of(alice.user)) == 40
@@ -110,7 +99,7 @@ def test_redeem_check_once_and_cancel(tree, alice, item, make_staff):
 
 
 def test_code_is_checked_only_on_exchange_days(tree, alice, item, make_staff):
-    give(alice, 100)
+    fund(alice, 100)
     shop = item.shop
     shop.exchange_days = "6"
     shop.save()
@@ -129,7 +118,7 @@ def test_code_is_checked_only_on_exchange_days(tree, alice, item, make_staff):
     [(20, 5, 1, "insufficient_points"), (100, 1, 2, "out_of_stock"), (100, 5, 0, "bad_quantity")],
 )
 def test_bad_redemptions_write_nothing(alice, item, points, stock, quantity, code):
-    give(alice, points)
+    fund(alice, points)
     ShopItem.objects.filter(pk=item.pk).update(stock=stock)
     with pytest.raises(DomainError) as err:
         services.redemption_create(actor=alice.user, item_id=item.pk, quantity=quantity)
@@ -142,7 +131,7 @@ def test_a_shop_in_another_community_is_not_found(tree, item):
     from django.http import Http404
 
     far = person(tree.grid_a1b_1, tree.mg_a1b_1_1, name="李四")
-    give(far, 100)
+    fund(far, 100)
     with pytest.raises(Http404):
         services.redemption_create(actor=far.user, item_id=item.pk)
 
