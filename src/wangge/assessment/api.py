@@ -163,3 +163,67 @@ def classifier_corrections(request, since: str = ""):
 
             raise DomainError("bad_datetime", "since 格式不正确（ISO 8601）", status=422)
     return selectors.corrections(actor=request.auth, since=when)
+
+
+# ---------------------------------------------------------------- 双向互评
+class CampaignIn(Schema):
+    name: str
+    area_id: int
+    start: str
+    end: str
+
+
+class EvaluationIn(Schema):
+    score: int
+    comment: str = ""
+    department_id: int | None = None
+    area_id: int | None = None
+
+
+def _campaign(c) -> dict:
+    return {
+        "id": c.pk,
+        "name": c.name,
+        "area": {"id": c.area_id, "name": c.area.name},
+        "start": c.start.isoformat(),
+        "end": c.end.isoformat(),
+        "is_open": c.is_open,
+    }
+
+
+@router.get("/campaigns", response=list[dict])
+def campaign_list(request):
+    """Two-way evaluation campaigns (双向互评) over or above the actor's areas."""
+    _staff(request)
+    return [_campaign(c) for c in selectors.campaigns(actor=request.auth)]
+
+
+@router.post("/campaigns", response={201: dict})
+def campaign_create(request, payload: CampaignIn):
+    from . import services
+
+    c = services.campaign_create(
+        actor=request.auth,
+        name=payload.name,
+        area_id=payload.area_id,
+        start=payload.start,
+        end=payload.end,
+    )
+    return Status(201, _campaign(c))
+
+
+@router.post("/campaigns/{campaign_id}/evaluations", response={201: dict})
+def evaluation_submit(request, campaign_id: int, payload: EvaluationIn):
+    """Rate a department (as a community or street) or a street's/district's
+    dispatching (as a department), 1–5 with a comment."""
+    from . import services
+
+    e = services.evaluation_submit(
+        actor=request.auth,
+        campaign_id=campaign_id,
+        score=payload.score,
+        comment=payload.comment,
+        department_id=payload.department_id,
+        area_id=payload.area_id,
+    )
+    return Status(201, {"id": e.pk, "kind": e.kind, "score": e.score})

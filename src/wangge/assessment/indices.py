@@ -281,3 +281,54 @@ register(
         source="presence",
     )
 )
+
+
+# ---------------------------------------------------------------- 互评
+def peer_counts(subjects: list[Subject], period: Period) -> dict[Subject, dict[str, int]]:
+    """Ratings received in campaigns overlapping the period: departments from
+    communities and streets, areas (streets, districts) from departments."""
+    from django.db.models import Count, Sum
+
+    from .models import Evaluation
+
+    out = {s: {"ratings": 0, "score_sum": 0} for s in subjects}
+    base = Evaluation.objects.filter(
+        campaign__start__lte=period.end, campaign__end__gte=period.start
+    )
+    depts = [s.department_id for s in subjects if s.is_department]
+    paths = [s.area_path for s in subjects if not s.is_department]
+    if depts:
+        for r in (
+            base.filter(department_id__in=depts)
+            .values("department_id")
+            .annotate(n=Count("pk"), s=Sum("score"))
+            .order_by()
+        ):
+            out[Subject(department_id=r["department_id"])] = {
+                "ratings": r["n"],
+                "score_sum": r["s"],
+            }
+    if paths:
+        for r in (
+            base.filter(area__path__in=paths)
+            .values("area__path")
+            .annotate(n=Count("pk"), s=Sum("score"))
+            .order_by()
+        ):
+            out[Subject(area_path=r["area__path"])] = {"ratings": r["n"], "score_sum": r["s"]}
+    return out
+
+
+register(
+    IndexDef(
+        code="peer",
+        name="互评得分",
+        formula="互评得分 = 互评评分之和 ÷ 评分次数 × 20（满分 100；部门由村社区、镇街评，"
+        "镇街、区县的派遣准确性由部门评）",
+        higher_is_better=True,
+        counts=peer_counts,
+        value=lambda r: None if not r["ratings"] else 20.0 * r["score_sum"] / r["ratings"],
+        unit="分",
+        source="evaluation",
+    )
+)

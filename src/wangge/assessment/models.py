@@ -159,3 +159,71 @@ class CategoryCorrection(models.Model):
         verbose_name = _("类别纠正")
         verbose_name_plural = _("类别纠正")
         indexes = [models.Index(fields=["area_path", "at"], name="correction_path_at")]
+
+
+class Campaign(models.Model):
+    """A two-way evaluation round (双向互评) over an area for a period:
+    communities and streets rate departments on their response to whistles and
+    dispatched cases; departments rate the dispatch accuracy of the command
+    centres (streets, districts) that sent them cases."""
+
+    name = models.CharField(_("名称"), max_length=100)
+    area = models.ForeignKey(
+        "areas.Area", verbose_name=_("范围"), on_delete=models.PROTECT, related_name="+"
+    )
+    area_path = models.CharField(max_length=60, editable=False)
+    start = models.DateField(_("考核开始"))
+    end = models.DateField(_("考核结束"))
+    is_open = models.BooleanField(_("进行中"), default=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("双向互评")
+        verbose_name_plural = _("双向互评")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Evaluation(models.Model):
+    """One rating in a campaign: an area rates a department (`department` is
+    the target), or a department rates an area's dispatching (`area` is the
+    target). Score 1–5; one per rater unit and target."""
+
+    class Kind(models.TextChoices):
+        OF_DEPARTMENT = "of_department", _("评部门（响应与办理）")
+        OF_DISPATCH = "of_dispatch", _("评派遣准确性")
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="evaluations")
+    kind = models.CharField(max_length=14, choices=Kind.choices)
+    rater_area = models.ForeignKey(
+        "areas.Area", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    rater_department = models.ForeignKey(
+        "teams.Department", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    department = models.ForeignKey(
+        "teams.Department", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    area = models.ForeignKey(
+        "areas.Area", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    area_path = models.CharField(max_length=60, editable=False)  # where the rater sits
+    # campaign:kind:rater:target — one rating per rater unit and target.
+    key = models.CharField(max_length=80, unique=True, editable=False)
+    score = models.PositiveSmallIntegerField(_("评分"))
+    comment = models.CharField(_("意见"), max_length=500, blank=True, default="")
+    rater = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("互评")
+        verbose_name_plural = _("互评")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(score__gte=1, score__lte=5), name="evaluation_score_1_5"
+            ),
+        ]

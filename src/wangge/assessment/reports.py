@@ -191,3 +191,29 @@ def to_pdf(data: dict) -> bytes:
 
     html = render_to_string("assessment/report.html", {**data, "fmt": _fmt})
     return HTML(string=html).write_pdf()
+
+
+def feedback_excel(data: dict) -> bytes:
+    """反馈单: the department's indices over the campaign's period and every
+    rating it received — for the unit's own assessment."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    c, d = data["campaign"], data["department"]
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "反馈单"
+    ws.append([f"{d.name} · {c.name}（{c.start:%Y-%m-%d} 至 {c.end:%Y-%m-%d}）考核反馈单"])
+    ws["A1"].font = Font(bold=True, size=14)
+    ws.append(["指数", "数值", "公式"])
+    for i in data["report"]["indices"]:
+        ws.append([i["name"], i["value"], i["formula"]])
+    ws.append([])
+    ws.append(["评价单位", "评分", "意见"])
+    for e in data["ratings"]:
+        ws.append([e.rater_area.name if e.rater_area_id else "", e.score, e.comment])
+    ws.column_dimensions["A"].width = 20
+    ws.column_dimensions["C"].width = 60
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()

@@ -28,13 +28,20 @@ from .models import COUNTERS, DEPARTMENT_DEPTH, CaseRollup
 # Indices without data in the period are left out and the weights of the
 # rest re-normalised. Override with the WANGGE_ASSESSMENT_WEIGHTS setting.
 DEFAULT_WEIGHTS: dict[str, dict[str, float]] = {
-    "default": {"on_time": 0.35, "closure": 0.25, "satisfaction": 0.25, "rework": 0.15},
+    "default": {
+        "on_time": 0.35,
+        "closure": 0.25,
+        "satisfaction": 0.25,
+        "rework": 0.15,
+        "peer": 0.1,
+    },
     "department": {
         "on_time": 0.4,
         "closure": 0.2,
         "satisfaction": 0.2,
         "rework": 0.1,
         "extension": 0.1,
+        "peer": 0.2,
     },
 }
 LEVEL_DEPTH = {str(lv): i + 1 for i, lv in enumerate(LEVEL_ORDER)}
@@ -605,3 +612,49 @@ def corrections(*, actor, since=None, limit: int = 50_000) -> list[dict]:
         }
         for r in rows[:limit]
     ]
+
+
+# ---------------------------------------------------------------- 双向互评
+def campaigns(*, actor) -> list:
+    from .models import Campaign
+
+    scope = scope_for(actor)
+    if not is_assessment_user(actor):
+        return []
+    qs = Campaign.objects.select_related("area").order_by("-start", "-pk")
+    if scope.unrestricted:
+        return list(qs[:100])
+    # Campaigns over one's areas, or above them (a community takes part in
+    # its district's campaign).
+    q = Q(pk__in=[])
+    for p in scope.paths:
+        q |= subtree_q(p, "area_path") | Q(area_path__in=[p[:i] for i in range(STEP, len(p), STEP)])
+    return list(qs.filter(q)[:100])
+
+
+def access_campaign(*, actor, campaign_id):
+    try:
+        campaign_id = int(campaign_id)
+    except (TypeError, ValueError) as exc:
+        raise DomainError("not_found", "互评不存在", status=404) from exc
+    hit = next((c for c in campaigns(actor=actor) if c.pk == campaign_id), None)
+    if hit is None:
+        raise DomainError("not_found", "互评不存在或不在您的管辖范围内", status=404)
+    return hit
+
+
+def feedback(*, actor, campaign_id, department_id) -> dict:
+    """A department's feedback sheet for one campaign: its indices over the
+    campaign's period and every rating it received, with comments."""
+    from .models import Evaluation
+
+    campaign = access_campaign(actor=actor, campaign_id=campaign_id)
+    dept = access_department(actor=actor, department_id=department_id)
+    period = Period(campaign.start, campaign.end)
+    report = department_indices(actor=actor, department_id=dept.pk, period=period)
+    rows = list(
+        Evaluation.objects.filter(campaign=campaign, department=dept)
+        .select_related("rater_area")
+        .order_by("rater_area__path")
+    )
+    return {"campaign": campaign, "department": dept, "report": report, "ratings": rows}

@@ -64,3 +64,103 @@ def proactive_dismiss(*, actor, task_id, reason: str):
         task.handled_at = timezone.now()
         task.save(update_fields=["state", "evidence", "handled_by", "handled_at"])
     return task
+
+
+# ---------------------------------------------------------------- 双向互评
+CAMPAIGN_ROLES = frozenset({"city_admin", "dispatcher", "street_cadre"})
+AREA_RATER_ROLES = ("community_cadre", "street_cadre", "dispatcher")
+
+
+def campaign_create(*, actor, name: str, area_id, start, end):
+    from datetime import date as _date
+
+    from .models import Campaign
+    from .selectors import access_assessed_area
+
+    area = access_assessed_area(actor=actor, area_id=area_id)
+    scope = scope_for(actor)
+    if not scope.unrestricted and not (scope.roles & CAMPAIGN_ROLES):
+        raise PermissionDenied("not_allowed", "只有管理员、调度员和镇街干部可以发起互评")
+    if area.level not in ("city", "district", "street"):
+        raise DomainError("bad_area", "互评范围须为市、区县或镇街", status=422)
+    name = (name or "").strip()
+    if not name:
+        raise DomainError("name_required", "请填写互评名称", status=422)
+    try:
+        s, e = _date.fromisoformat(str(start)), _date.fromisoformat(str(end))
+    except ValueError as exc:
+        raise DomainError("bad_period", "考核起止日期格式不正确（YYYY-MM-DD）", status=422) from exc
+    if e < s:
+        raise DomainError("bad_period", "结束日期不能早于开始日期", status=422)
+    return Campaign.objects.create(
+        name=name[:100], area=area, area_path=area.path, start=s, end=e, created_by=actor
+    )
+
+
+def evaluation_submit(
+    *, actor, campaign_id, score, comment: str = "", department_id=None, area_id=None
+):
+    """A community or street (its cadre or dispatcher) rates a department; a
+    department's staff rate a street's or district's dispatching. Once per
+    rater unit and target (a second submit is 409)."""
+    from django.db import IntegrityError
+
+    from wangge.areas.models import Area
+    from wangge.teams.models import Department
+
+    from .models import Evaluation
+    from .selectors import access_campaign
+
+    campaign = access_campaign(actor=actor, campaign_id=campaign_id)
+    if not campaign.is_open:
+        raise Conflict("campaign_closed", "该互评已结束")
+    try:
+        score = int(score)
+    except (TypeError, ValueError) as exc:
+        raise DomainError("bad_value", "评分必须是 1–5 的整数", status=422) from exc
+    if not 1 <= score <= 5:
+        raise DomainError("bad_value", "评分必须是 1–5 的整数", status=422)
+    scope = scope_for(actor)
+    inside = [g for g in scope.grants if g.path.startswith(campaign.area_path)]
+    row = Evaluation(
+        campaign=campaign, score=score, comment=(comment or "").strip()[:500], rater=actor
+    )
+    if department_id:
+        rater = next((g for g in inside if g.role in AREA_RATER_ROLES), None)
+        if rater is None:
+            raise PermissionDenied("not_allowed", "只有村社区、镇街可以评价职能部门")
+        dept = Department.objects.filter(pk=department_id, is_active=True).first()
+        if dept is None or not (
+            campaign.area_path.startswith(dept.area_path)
+            or dept.area_path.startswith(campaign.area_path)
+        ):
+            raise DomainError("unknown_department", "部门不存在或不在本次互评范围内", status=422)
+        row.kind, row.rater_area_id, row.department = (
+            Evaluation.Kind.OF_DEPARTMENT,
+            rater.area_id,
+            dept,
+        )
+        row.area_path = rater.path
+        row.key = f"{campaign.pk}:d:{rater.area_id}:{dept.pk}"
+    elif area_id:
+        rater = next((g for g in inside if g.role == "department_staff" and g.department_id), None)
+        if rater is None:
+            raise PermissionDenied("not_allowed", "只有职能部门可以评价派遣准确性")
+        target = Area.objects.filter(pk=area_id, level__in=("street", "district")).first()
+        if target is None or not target.path.startswith(campaign.area_path):
+            raise DomainError("unknown_area", "被评价的镇街或区县不在本次互评范围内", status=422)
+        row.kind, row.rater_department_id, row.area = (
+            Evaluation.Kind.OF_DISPATCH,
+            rater.department_id,
+            target,
+        )
+        row.area_path = rater.path
+        row.key = f"{campaign.pk}:a:{rater.department_id}:{target.pk}"
+    else:
+        raise DomainError("target_required", "请选择被评价的部门或区域", status=422)
+    try:
+        with transaction.atomic():
+            row.save()
+    except IntegrityError as exc:
+        raise Conflict("already_rated", "本单位已评价过该对象") from exc
+    return row

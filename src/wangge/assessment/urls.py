@@ -10,4 +10,9 @@ urlpatterns = [
     path("<int:area_id>/data/", views.data, name="data"),
     path("<int:area_id>/feed/", views.feed, name="feed"),
     path("<int:area_id>/report.<str:fmt>", views.report, name="report"),
+    path(
+        "campaigns/<int:campaign_id>/departments/<int:department_id>/feedback.xlsx",
+        views.feedback,
+        name="feedback",
+    ),
 ]

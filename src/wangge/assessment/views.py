@@ -116,3 +116,20 @@ def report(request, area_id: int, fmt: str):
     name = f"assessment-{area.code}-{period.start:%Y%m}.{fmt}"
     resp["Content-Disposition"] = f'attachment; filename="{name}"'
     return resp
+
+
+@require_GET
+@screen_view
+def feedback(request, campaign_id: int, department_id: int):
+    """A department's feedback sheet (Excel) for one evaluation campaign."""
+    data = selectors.feedback(
+        actor=request.user, campaign_id=campaign_id, department_id=department_id
+    )
+    resp = HttpResponse(
+        reports.feedback_excel(data),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    resp["Content-Disposition"] = (
+        f'attachment; filename="feedback-{campaign_id}-{department_id}.xlsx"'
+    )
+    return resp

@@ -16,8 +16,16 @@ def _district(side):
 def populate(side, matrix) -> None:
     from django.utils import timezone
 
-    from wangge.assessment.models import ProactiveTask
+    from wangge.assessment.models import Campaign, ProactiveTask
 
+    side.extra["campaign"] = Campaign.objects.create(
+        name=f"{side.district.name}互评",
+        area=side.district,
+        area_path=side.district.path,
+        start=timezone.localdate(),
+        end=timezone.localdate(),
+        created_by=side.assignment.user,
+    )
     side.extra["proactive"] = ProactiveTask.objects.create(
         rule="rising",
         key=f"matrix:{side.grid.path}",
@@ -38,7 +46,26 @@ def _act(ok: int):
     return expect
 
 
-PARAMS = {"task_id": lambda s, p, m: s.extra["proactive"].pk}
+def _campaign_create(p, m) -> int:
+    if p.kind == "resident" or not p.covers(m.world.own.street):
+        return 404
+    return 201 if p.role in ("city_admin", "dispatcher", "street_cadre") else 403
+
+
+def _rate(p, m) -> int:
+    if p.kind == "resident" or not (
+        p.area.path.startswith(m.world.own.district.path)
+        or m.world.own.district.path.startswith(p.area.path)
+    ):
+        return 404
+    inside = p.area.path.startswith(m.world.own.district.path)
+    return 201 if inside and p.role in ("community_cadre", "street_cadre", "dispatcher") else 403
+
+
+PARAMS = {
+    "task_id": lambda s, p, m: s.extra["proactive"].pk,
+    "campaign_id": lambda s, p, m: s.extra["campaign"].pk,
+}
 
 ROUTES = {
     "GET /assessment/indices": Route(expect=staff_read),
@@ -50,6 +77,20 @@ ROUTES = {
     "GET /assessment/departments": Route(expect=staff_read),
     "GET /assessment/proactive": Route(expect=staff_read),
     "GET /assessment/classifier/corrections": Route(expect=staff_read),
+    "GET /assessment/campaigns": Route(expect=staff_read),
+    "POST /assessment/campaigns": Route(
+        body=lambda s, p, m: {
+            "name": "季度互评",
+            "area_id": s.street.pk,
+            "start": "2026-10-01",
+            "end": "2026-12-31",
+        },
+        objects=True,
+        expect=_campaign_create,
+    ),
+    "POST /assessment/campaigns/{campaign_id}/evaluations": Route(
+        body=lambda s, p, m: {"score": 4, "department_id": s.department.pk}, expect=_rate
+    ),
     "POST /assessment/proactive/{task_id}/case": Route(body=lambda s, p, m: {}, expect=_act(201)),
     "POST /assessment/proactive/{task_id}/dismiss": Route(
         body=lambda s, p, m: {"reason": "已处理"}, expect=_act(200)
