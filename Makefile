@@ -9,7 +9,7 @@ export WANGGE_TEST_POSTGRES
 SYSTEM_PACKAGES := chromium fonts-noto-cjk libharfbuzz-subset0
 PYTEST_WORKERS ?= 2
 
-.PHONY: demo test setup sysdeps serve lint test-sqlite test-postgres bench clean
+.PHONY: demo test setup sysdeps serve lint test-sqlite test-postgres bench bench-quick clean
 
 demo: setup
 	$(BIN)/wangge demo
@@ -58,12 +58,15 @@ test-postgres:
 serve: setup
 	$(BIN)/wangge serve
 
-# Benchmarks so far (issue 8 will make this one command over every figure):
-# city generation on both backends, then look-ups and subtree counts.
+# Benchmarks (not part of `make test`): every bench/*.py on SQLite and
+# PostgreSQL, the benchmark city built once and reused; summaries in
+# bench/results/<date>-<backend>.json, regressions > 30% printed loudly.
+# `make bench-quick` checks the scripts with small sizes (results untouched).
 bench: setup
-	$(BIN)/python bench/generate.py --backend postgres
-	$(BIN)/python bench/generate.py --backend sqlite
-	$(BIN)/python bench/locate.py
+	$(BIN)/python bench/run.py
+
+bench-quick: setup
+	$(BIN)/python bench/run.py --quick
 
 clean:
 	rm -rf $(VENV) node_modules var
