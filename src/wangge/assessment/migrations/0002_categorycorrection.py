@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('assessment', '0001_initial'),
-        ('cases', '0006_open_duplicate_index'),
+        ('cases', '0005_closed_recent_index'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
