@@ -22,6 +22,7 @@ from .schemas import (
     ContactIn,
     ContactOut,
     CoverageOut,
+    EvaluationOut,
     GroupVisitIn,
     ItemsOut,
     PairIn,
@@ -236,6 +237,16 @@ def worker_coverage(request, period: str | None = None, area_id: int | None = No
     return selectors.worker_coverage(
         actor=request.auth, period=period, area=_area(request.auth, area_id)
     )
+
+
+@router.get(
+    "/evaluation", response={200: EvaluationOut, **ERRORS}, summary="网格员月度考评与十佳排名"
+)
+def evaluation(request, street_id: int, month: str | None = None):
+    from .evaluation import street_evaluation
+
+    street = Area.objects.filter(pk=street_id).only("pk", "path", "level", "name").first()
+    return street_evaluation(actor=request.auth, street=street, month=_month(month))
 
 
 @router.get("/{visit_id}", response={200: VisitOut, **ERRORS}, summary="一次走访")

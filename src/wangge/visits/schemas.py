@@ -221,3 +221,31 @@ class ServiceOut(Schema):
     at: datetime
     notes: str
     created: bool
+
+
+class EvaluationRow(Schema):
+    rank: int
+    user_id: int
+    name: str
+    grid_id: int
+    grid_name: str
+    coverage: float | None = Field(description="本月计划户走访完成率")
+    on_time: float | None = Field(description="按期处置率")
+    satisfaction: float | None = Field(description="满意率（4–5分占比）")
+    online: float | None = Field(description="在线率（工作时间）")
+    planned: int
+    visited: int
+    cases_handled: int
+    ratings: int
+    score: float | None
+    eligible: bool = Field(description="在线率达标，可参评十佳")
+    top_ten: bool
+
+
+class EvaluationOut(Schema):
+    street_id: int
+    street: str
+    month: date
+    weights: dict[str, float]
+    online_threshold: float
+    rows: list[EvaluationRow]

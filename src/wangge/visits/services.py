@@ -643,7 +643,7 @@ def plan_generate(*, month: date, area: Area | None = None) -> PlanResult:
                            MAX(CASE WHEN visited_at >= %s AND visited_at < %s
                                THEN visited_at END) AS month_at
                     FROM visits_visit
-                    WHERE kind = 'household' AND visited_at < %s
+                    WHERE household_id IS NOT NULL AND visited_at < %s
                     GROUP BY household_id
                 ) lv ON lv.household_id = h.id
                 LEFT JOIN (
@@ -657,8 +657,7 @@ def plan_generate(*, month: date, area: Area | None = None) -> PlanResult:
         seconds["plan_items"] = round(_time.perf_counter() - t0, 2)
         _worker_plans(cur, month=month, rules=rules, scope_path=scope_path)
         seconds["worker_plans"] = round(_time.perf_counter() - t0, 2)
-    for period in periods_of(month):
-        coverage_refresh(period=period, area=area)
+    coverage_refresh(periods=periods_of(month), area=area)
     seconds["coverage"] = round(_time.perf_counter() - t0, 2)
     items = PlanItem.objects.filter(month=month)
     return PlanResult(
@@ -724,54 +723,78 @@ def _json(value) -> str:
     return json.dumps(value)
 
 
-def coverage_refresh(*, period: str, area: Area | None = None, rebuild: bool = False) -> int:
-    """Recompute the coverage rollup of one period (set-based): households
-    per grid from the base data, visited per grid from the visited-household
-    set (kept current by every visit). With `rebuild`, the visited-household
-    set itself is rebuilt from the visits first (after bulk loads or imports
-    that bypass `visit_record`). Returns the number of grid rows."""
-    start, end = period_bounds(period)
+def coverage_refresh(
+    *, period: str = "", periods=(), area: Area | None = None, rebuild: bool = False
+) -> int:
+    """Recompute the coverage rollup of one or more periods (set-based):
+    households per grid from the base data (one pass for all periods),
+    visited per grid from the visited-household sets (kept current by every
+    visit). With `rebuild`, the visited-household sets themselves are first
+    rebuilt from the visits (after bulk loads or imports that bypass
+    `visit_record`). Returns the number of rows written."""
+    periods = list(periods) or [period]
+    bounds = {p: period_bounds(p) for p in periods}
     scope_path = area.path if area is not None else ""
+    marks = ", ".join(["%s"] * len(periods))
     with transaction.atomic(), connection.cursor() as cur:
         if rebuild:
-            params: list = [period]
-            sub = _range_sql(scope_path, "area_path", params)
-            cur.execute(
-                "DELETE FROM visits_visitedhousehold WHERE period = %s AND household_id IN "
-                f"(SELECT id FROM people_household WHERE {sub})",
-                params,
-            )
-            params = [period, _dt(local_midnight(start)), _dt(local_midnight(end))]
-            sub = _range_sql(scope_path, "area_path", params)
-            cur.execute(
-                f"""
-                INSERT INTO visits_visitedhousehold (household_id, grid_id, period)
-                SELECT household_id, MIN(grid_id), %s FROM visits_visit
-                WHERE kind = 'household' AND visited_at >= %s AND visited_at < %s AND {sub}
-                GROUP BY household_id
-                """,
-                params,
-            )
-        params = [period]
+            for p, (start, end) in bounds.items():
+                params: list = [p]
+                sub = _range_sql(scope_path, "area_path", params)
+                cur.execute(
+                    "DELETE FROM visits_visitedhousehold WHERE period = %s AND household_id IN "
+                    f"(SELECT id FROM people_household WHERE {sub})",
+                    params,
+                )
+                params = [p, _dt(local_midnight(start)), _dt(local_midnight(end))]
+                sub = _range_sql(scope_path, "area_path", params)
+                cur.execute(
+                    f"""
+                    INSERT INTO visits_visitedhousehold (household_id, grid_id, period)
+                    SELECT household_id, MIN(grid_id), %s FROM visits_visit
+                    WHERE household_id IS NOT NULL AND visited_at >= %s AND visited_at < %s
+                          AND {sub}
+                    GROUP BY household_id
+                    """,
+                    params,
+                )
+        params = list(periods)
         sub = _range_sql(scope_path, "area_path", params)
-        cur.execute(f"DELETE FROM visits_coveragecount WHERE period = %s AND {sub}", params)
-        params = [period, _dt(timezone.now())]
+        cur.execute(f"DELETE FROM visits_coveragecount WHERE period IN ({marks}) AND {sub}", params)
+        # Households per grid once, then one row per grid and period.
+        params = []
         sub_h = _range_sql(scope_path, "area_path", params)
-        params.append(period)
+        cur.execute(
+            f"SELECT grid_id, COUNT(*) FROM people_household WHERE {sub_h} GROUP BY grid_id", params
+        )
+        households = cur.fetchall()
         cur.execute(
             f"""
-            INSERT INTO visits_coveragecount
-                (grid_id, area_path, period, households, visited, updated_at)
-            SELECT h.grid_id, a.path, %s, h.n, COALESCE(v.n, 0), %s
-            FROM (SELECT grid_id, COUNT(*) AS n FROM people_household
-                  WHERE {sub_h} GROUP BY grid_id) h
-            JOIN areas_area a ON a.id = h.grid_id
-            LEFT JOIN (SELECT grid_id, COUNT(*) AS n FROM visits_visitedhousehold
-                       WHERE period = %s GROUP BY grid_id) v ON v.grid_id = h.grid_id
+            SELECT period, grid_id, COUNT(*) FROM visits_visitedhousehold
+            WHERE period IN ({marks}) GROUP BY period, grid_id
             """,
-            params,
+            list(periods),
         )
-        return cur.rowcount
+        visited = {(p, g): n for p, g, n in cur.fetchall()}
+        paths = dict(
+            Area.objects.filter(pk__in=[g for g, _ in households]).values_list("pk", "path")
+        )
+        now = timezone.now()
+        rows = [
+            CoverageCount(
+                grid_id=g,
+                area_path=paths[g],
+                period=p,
+                households=n,
+                visited=visited.get((p, g), 0),
+                updated_at=now,
+            )
+            for p in periods
+            for g, n in households
+            if g in paths
+        ]
+        CoverageCount.objects.bulk_create(rows, batch_size=2000)
+        return len(rows)
 
 
 # ---------------------------------------------------------------- care

@@ -170,6 +170,13 @@ def console_visits(request):
         limit=50,
     )
     pairs, pairs_total = selectors.care_pairs(actor=request.user, overdue=True, limit=50)
+    evaluation = None
+    if area is not None and area.level == "street" and len(period) == 7 and period[5] != "Q":
+        from .evaluation import street_evaluation
+
+        evaluation = street_evaluation(
+            actor=request.user, street=area, month=services.period_bounds(period)[0]
+        )
     today = timezone.localdate()
     periods = list(dict.fromkeys([*services.periods_of(today), period]))
     return render(
@@ -185,6 +192,7 @@ def console_visits(request):
             "overdue_total": overdue_total,
             "pairs": pairs,
             "pairs_total": pairs_total,
+            "evaluation": evaluation,
             "now": timezone.now(),
             "base_url": reverse("visits-console"),
         },

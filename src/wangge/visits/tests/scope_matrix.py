@@ -174,6 +174,11 @@ ROUTES = {
         )
     ),
     "GET /visits/care/pairs": Route(expect=staff_read),
+    "GET /visits/evaluation": Route(
+        query=lambda s, p, m: {"street_id": s.street.pk},
+        expect=lambda p, m: 200 if p.kind == "staff" and p.covers(m.world.own.street) else 404,
+        objects=True,
+    ),
     "POST /visits/care/pairs": Route(body=_care_resident, expect=_pair_create_expect, objects=True),
     "GET /visits/care/pairs/{pair_id}": Route(expect=_care_expect(200)),
     "POST /visits/care/pairs/{pair_id}/contacts": Route(

@@ -336,3 +336,45 @@ def test_care_groups_have_frequencies(vworld):
     assert {g.code: g.frequency.interval_days for g in CareGroup.objects.filter(builtin=True)} == {
         "elderly_alone": 7, "disabled": 14, "hardship": 30,
     }  # fmt: skip
+
+
+# ---------------------------------------------------------------- evaluation
+def test_monthly_evaluation_and_top_ten(vworld, make_staff, settings):
+    from wangge.cases.models import Case
+    from wangge.cases.services import case_report
+    from wangge.visits.evaluation import street_evaluation
+    from wangge.worker.services import presence_record
+    from wangge.worker.tests.conftest import walk
+
+    t = vworld.tree
+    other = make_staff("grid_worker", t.grid_a1b_1, name="李网格")
+    month = dt.date(2026, 11, 1)
+    services.plan_generate(month=month)
+    services.visit_record(
+        actor=vworld.worker, household_id=vworld.households[0].pk, now=at(2026, 11, 16)
+    )
+    # Online on Monday 2026-11-16 from 09:00 to 12:00 (180 of the day's working minutes).
+    for m in range(180):
+        presence_record(user=vworld.worker, at=at(2026, 11, 16, 9) + dt.timedelta(minutes=m))
+    # A case of the grid, dispatched to the grid team, handled in time, rated 5.
+    case, _ = case_report(
+        actor=vworld.worker, description="楼道堆放杂物", category="0101", area=t.mg_a1a_1_1
+    )
+    walk(case, vworld.dispatcher, vworld.worker, "handled")
+    Case.objects.filter(pk=case.pk).update(rating=5)
+    settings.WANGGE_ONLINE_RATE_THRESHOLD = 0.0
+    with pytest.raises(DomainError):
+        street_evaluation(actor=vworld.worker, street=t.street_a1, month=month)
+    result = street_evaluation(actor=vworld.street, street=t.street_a1, month=month)
+    rows = {r["user_id"]: r for r in result["rows"]}
+    assert set(rows) == {vworld.worker.pk, other.pk}
+    me = rows[vworld.worker.pk]
+    assert me["coverage"] == round(1 / 3, 4) and me["planned"] == 3 and me["visited"] == 1
+    assert me["online"] is not None and me["online"] > 0
+    assert (me["cases_handled"], me["on_time"], me["satisfaction"]) == (1, 1.0, 1.0)
+    assert rows[other.pk]["coverage"] is None and rows[other.pk]["online"] == 0
+    assert me["rank"] == 1 and me["top_ten"]
+    settings.WANGGE_ONLINE_RATE_THRESHOLD = 0.99
+    result = street_evaluation(actor=vworld.street, street=t.street_a1, month=month)
+    assert not any(r["top_ten"] for r in result["rows"])
+    assert result["online_threshold"] == 0.99

@@ -92,5 +92,7 @@ def test_console_coverage_and_overdue(client, planned, now):
     r = client.get(f"/console/visits/?area={w.tree.grid_a1a_1.pk}")
     assert "网格员入户率" in r.content.decode() and "王网格" in r.content.decode()
     assert client.get(f"/console/visits/?area={w.tree.grid_b1a_1.pk}").status_code == 404
+    html = client.get(f"/console/visits/?area={w.tree.street_a1.pk}").content.decode()
+    assert "十佳网格员" in html and "王网格" in html
     client.force_login(w.worker)  # not a console user
     assert client.get("/console/visits/").status_code == 403
