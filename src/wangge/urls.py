@@ -13,6 +13,7 @@ urlpatterns = [
     path("open311/v2/", include("wangge.open311.urls")),
     path("m/notices/", include("wangge.notices.urls_h5")),
     path("", include("wangge.serviceteams.urls")),
+    path("", include("wangge.deliberation.staff_urls")),  # /w/ and /console/participation/
     path("m/", include("wangge.h5.urls")),
     path("w/notices/", include("wangge.notices.urls_worker")),
     path("w/emergency/", include("wangge.emergency.urls_worker")),
