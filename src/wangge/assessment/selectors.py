@@ -498,6 +498,7 @@ def dashboard(*, actor, area_id, period: Period, by: str = "composite") -> dict:
     subject = Subject(area_path=area.path)
     report = _subject_report(subject, area.level, _area_label(area), period)
     below = level_below(area)
+    last = min(period.end, today())
     return {
         "area": _area_label(area),
         "period": report["period"],
@@ -506,9 +507,7 @@ def dashboard(*, actor, area_id, period: Period, by: str = "composite") -> dict:
         "counts": report["counts"],
         "live": live_counts(area=area),
         "monthly": monthly_series(area=area, until=period.end),
-        "daily": daily_series(
-            area=area, period=Period(period.end - timedelta(days=29), period.end)
-        ),
+        "daily": daily_series(area=area, period=Period(last - timedelta(days=29), last)),
         "ranking": ranking(actor=actor, area_id=area.pk, period=period, by=by) if below else None,
         "categories": category_split(area=area, period=period),
         "breadcrumb": [

@@ -26,11 +26,17 @@
     return r.json();
   }
 
+  const RAW = { total: "上报", open: "在办", closed: "已结案", on_time: "按期结案", voided: "作废",
+    merged: "合并", rated: "已评价", satisfied: "满意（4–5分）", reworked: "返工过", extended: "延期过",
+    supervised: "督办过", escalated: "上报过上级", workers: "网格员人数", working_days: "工作日数",
+    online_minutes: "在线分钟", expected_minutes: "应在线分钟", ratings: "评分次数", score_sum: "评分之和",
+    weights: "权重", scores: "各项得分" };
+
   function explain(i) {
     document.getElementById("s-explain-title").textContent = i.name + "：" + fmt(i.value, i.unit === "%" ? "%" : "");
     document.getElementById("s-explain-formula").textContent = i.formula;
     const rows = Object.entries(i.raw || {}).map(([k, v]) =>
-      "<tr><td>" + esc(k) + "</td><td>" + esc(typeof v === "object" ? JSON.stringify(v) : v) + "</td></tr>");
+      "<tr><td>" + esc(RAW[k] || k) + "</td><td>" + esc(typeof v === "object" ? JSON.stringify(v) : v) + "</td></tr>");
     document.getElementById("s-explain-raw").innerHTML = rows.join("");
     document.getElementById("s-explain").showModal();
   }
@@ -111,27 +117,30 @@
 
   function chart(id) {
     if (!window.echarts) return null;
-    if (!charts[id]) charts[id] = echarts.init(document.getElementById(id), "dark", { renderer: "canvas" });
+    if (!charts[id]) charts[id] = echarts.init(document.getElementById(id), null, { renderer: "canvas" });
     return charts[id];
   }
 
   function drawCharts(d) {
-    const base = { backgroundColor: "transparent", tooltip: { trigger: "axis" }, grid: { left: 40, right: 40, top: 30, bottom: 25 } };
+    const base = { backgroundColor: "transparent", textStyle: { color: "#e6eefc" },
+      legend: { top: 0, textStyle: { color: "#e6eefc" } },
+      tooltip: { trigger: "axis" }, grid: { left: 40, right: 40, top: 30, bottom: 25 } };
     const m = chart("s-monthly");
-    if (m) m.setOption({ ...base, legend: { top: 0 },
+    if (m) m.setOption({ ...base,
       xAxis: { type: "category", data: d.monthly.map((x) => x.month.slice(2)) },
       yAxis: [{ type: "value" }, { type: "value", max: 100 }],
       series: [{ name: "上报", type: "bar", data: d.monthly.map((x) => x.total) },
         { name: "结案率", type: "line", yAxisIndex: 1, data: d.monthly.map((x) => x.closure) },
         { name: "满意率", type: "line", yAxisIndex: 1, data: d.monthly.map((x) => x.satisfaction) }] }, true);
     const dd = chart("s-daily");
-    if (dd) dd.setOption({ ...base, legend: { top: 0 },
+    if (dd) dd.setOption({ ...base,
       xAxis: { type: "category", data: d.daily.map((x) => x.day.slice(5)) }, yAxis: { type: "value" },
       series: [{ name: "上报", type: "line", data: d.daily.map((x) => x.total) },
         { name: "已结案", type: "line", data: d.daily.map((x) => x.closed) }] }, true);
     const c = chart("s-cats");
     if (c) c.setOption({ ...base, tooltip: { trigger: "item" },
-      series: [{ type: "pie", radius: ["35%", "70%"], data: d.categories.map((x) => ({ name: x.category, value: x.total })) }] }, true);
+      legend: { show: false },
+      series: [{ type: "pie", radius: ["35%", "65%"], label: { color: "#e6eefc" }, data: d.categories.map((x) => ({ name: x.category, value: x.total })) }] }, true);
   }
 
   function drawCrumbs(d) {
