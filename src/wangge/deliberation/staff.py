@@ -47,6 +47,7 @@ def _common(request) -> dict:
         "keeps_shop": bool(points_selectors.keeper_shops(actor=request.user)),
         "to_collect": points_selectors.pending_at(actor=request.user, limit=20),
         "default_close": (timezone.localtime() + dt.timedelta(days=7)).strftime("%Y-%m-%dT%H:%M"),
+        "part_timers": points_selectors.part_time_workers(actor=request.user),
     }
 
 
@@ -173,3 +174,35 @@ def check_code(request):
     else:
         messages.success(request, f"核验通过：请发放 {r.item.name} ×{r.quantity}（{r.points} 分）")
     return _back(request, "participation:worker")
+
+
+@require_POST
+def award(request):
+    """志愿服务 hours for a resident (by the ID number they show) or a
+    part-time worker of the actor's grids."""
+    hours = request.POST.get("hours", "")
+    worker = request.POST.get("worker_id", "")
+    try:
+        if worker.isdigit():
+            holder = points_services.access_holder(actor=request.user, worker_id=int(worker))
+        else:
+            holder = points_services.access_holder_by_id_number(
+                actor=request.user, id_number=request.POST.get("id_number", "")
+            )
+    except Http404:
+        messages.error(request, "您管辖范围内没有这位居民或兼职网格员")
+        return _back(request, "participation:worker")
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return _back(request, "participation:worker")
+    return _run(
+        request,
+        lambda: points_services.points_award_volunteer(
+            actor=request.user,
+            holder=holder,
+            hours=int(hours) if hours.isdigit() else 0,
+            note=request.POST.get("note", ""),
+        ),
+        f"已为{holder.name}登记志愿服务 {hours} 小时并记积分",
+        "participation:worker",
+    )

@@ -14,4 +14,5 @@ urlpatterns = [
     path("participation/topics/<int:topic_id>/<str:action>/", staff.topic_action, name="topic"),
     path("participation/comments/<int:comment_id>/moderate/", staff.moderate, name="moderate"),
     path("participation/codes/check/", staff.check_code, name="check"),
+    path("participation/awards/", staff.award, name="award"),
 ]

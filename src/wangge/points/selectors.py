@@ -165,3 +165,17 @@ def grids_ranking(*, area: Area, since: dt.datetime | None) -> list[dict]:
     for i, r in enumerate(out):
         r["rank"] = i + 1
     return out
+
+
+def part_time_workers(*, actor) -> list:
+    """The part-time grid workers under the actor's areas (for awarding)."""
+    from wangge.accounts.models import User
+    from wangge.teams.models import RoleAssignment
+
+    scope = scope_for(actor)
+    if not scope.is_staff_scope:
+        return []
+    ids = RoleAssignment.objects.filter(
+        scope.q(), role="part_time_worker", is_active=True
+    ).values_list("user_id", flat=True)
+    return list(User.objects.filter(pk__in=ids).order_by("name")[:100])

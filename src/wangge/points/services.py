@@ -227,6 +227,30 @@ def access_holder(*, actor, resident_id: int | None = None, worker_id: int | Non
     return holder
 
 
+def access_holder_by_id_number(*, actor, id_number: str) -> Holder:
+    """A resident under the staff actor's areas, found by the ID number the
+    resident shows (exact match through the keyed hash; 404 otherwise)."""
+    from django.core.exceptions import ValidationError
+    from django.http import Http404
+
+    from wangge.core import crypto
+    from wangge.core.validators import normalize_id_number
+
+    scope = scope_for(actor)
+    try:
+        value = normalize_id_number(id_number or "")
+    except ValidationError as exc:
+        raise DomainError("bad_id_number", exc.messages[0], status=422) from exc
+    resident = (
+        Resident.objects.filter(scope.q(), id_number_hash=crypto.keyed_hash(value)).first()
+        if scope.is_staff_scope and value
+        else None
+    )
+    if resident is None:
+        raise Http404
+    return resident_holder(resident)
+
+
 def points_award_volunteer(*, actor, holder: Holder, hours: int, note: str) -> PointsEntry:
     if not _may(actor, holder.area_path, AWARD_ROLES):
         raise PermissionDenied("not_allowed", "您无权为志愿服务记积分")

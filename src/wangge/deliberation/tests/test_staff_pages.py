@@ -100,3 +100,30 @@ def test_demo_data_for_the_demo_grid(tree, make_staff):
     assert Topic.objects.get().status == Topic.Status.OPEN
     assert ShopItem.objects.count() == 4 and Venue.objects.count() == 1
     assert RatingCampaign.objects.get().targets.count() == 2
+
+
+def test_volunteer_hours_by_id_number_or_for_a_part_time_worker(client, tree, make_staff):
+    from wangge.core import crypto
+    from wangge.points.services import balance, holder_of
+
+    alice = person(tree.grid_a1a_1, tree.mg_a1a_1_1)
+    id_number = crypto.decrypt(alice.resident.id_number_enc)
+    worker = make_staff("grid_worker", tree.grid_a1a_1)
+    part_timer = make_staff("part_time_worker", tree.grid_a1a_1, name="兼职小周")
+    client.force_login(worker)
+    page = client.get("/w/participation/").content.decode()
+    assert "兼职小周" in page
+    data = {"id_number": id_number, "hours": "2", "note": "垃圾分类督导"}
+    page = client.post("/participation/awards/", data, follow=True).content.decode()
+    assert "登记志愿服务 2 小时" in page and balance(holder_of(alice.user)) == 20
+    page = client.post("/participation/awards/", {**data, "id_number": "123"}, follow=True)
+    assert "身份证号应为18位" in page.content.decode()
+    client.post(
+        "/participation/awards/", {"worker_id": part_timer.pk, "hours": "1", "note": "巡查"}
+    )
+    assert balance(holder_of(part_timer)) == 10
+    # Someone from another district is not found, and nothing is written.
+    outsider = make_staff("grid_worker", tree.grid_b1a_1)
+    client.force_login(outsider)
+    page = client.post("/participation/awards/", data, follow=True).content.decode()
+    assert "没有这位居民" in page and balance(holder_of(alice.user)) == 20
