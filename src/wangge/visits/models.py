@@ -370,14 +370,10 @@ class CarePair(models.Model):
         return f"{self.carer_name} ↔ {self.resident_id}"
 
 
-class CareContact(models.Model):
-    class Mode(models.TextChoices):
-        VISIT = "visit", _("上门看望")
-        PHONE = "phone", _("电话联系")
-        VIDEO = "video", _("视频联系")
-        OTHER = "other", _("其他")
+class CareEntry(models.Model):
+    """What contacts and service records share: who wrote it, when, the
+    pair's place (for the scope rule) and the outbox's idempotency key."""
 
-    pair = models.ForeignKey(CarePair, on_delete=models.PROTECT, related_name="contacts")
     area_path = models.CharField(max_length=60, editable=False)
     by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -385,27 +381,40 @@ class CareContact(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
-    at = models.DateTimeField(_("联系时间"))
-    mode = models.CharField(_("方式"), max_length=8, choices=Mode.choices)
     notes = models.TextField(_("情况记录"), blank=True, default="")
-    lng = models.FloatField(null=True, blank=True)
-    lat = models.FloatField(null=True, blank=True)
     idempotency_key = models.CharField(max_length=80, blank=True, default="", editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        abstract = True
+
+    @staticmethod
+    def by_key(name: str) -> models.UniqueConstraint:
+        return models.UniqueConstraint(
+            fields=["by", "idempotency_key"], condition=~Q(idempotency_key=""), name=name
+        )
+
+
+class CareContact(CareEntry):
+    class Mode(models.TextChoices):
+        VISIT = "visit", _("上门看望")
+        PHONE = "phone", _("电话联系")
+        VIDEO = "video", _("视频联系")
+        OTHER = "other", _("其他")
+
+    pair = models.ForeignKey(CarePair, on_delete=models.PROTECT, related_name="contacts")
+    at = models.DateTimeField(_("联系时间"))
+    mode = models.CharField(_("方式"), max_length=8, choices=Mode.choices)
+    lng = models.FloatField(null=True, blank=True)
+    lat = models.FloatField(null=True, blank=True)
+
+    class Meta:
         verbose_name = _("结对联系记录")
         verbose_name_plural = _("结对联系记录")
-        constraints = [
-            models.UniqueConstraint(
-                fields=["by", "idempotency_key"],
-                condition=~Q(idempotency_key=""),
-                name="care_contact_by_key",
-            )
-        ]
+        constraints = [CareEntry.by_key("care_contact_by_key")]
 
 
-class ServiceRecord(models.Model):
+class ServiceRecord(CareEntry):
     class Kind(models.TextChoices):
         MEALS = "meals", _("助餐送餐")
         REPAIR = "repair", _("维修")
@@ -415,27 +424,12 @@ class ServiceRecord(models.Model):
         OTHER = "other", _("其他")
 
     pair = models.ForeignKey(CarePair, on_delete=models.PROTECT, related_name="services")
-    area_path = models.CharField(max_length=60, editable=False)
-    by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("记录人"),
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
     at = models.DateTimeField(_("服务时间"))
     kind = models.CharField(_("服务内容"), max_length=16, choices=Kind.choices)
     hours = models.DecimalField(_("时长(小时)"), max_digits=5, decimal_places=1, default=0)
     notes = models.TextField(_("说明"), blank=True, default="")
-    idempotency_key = models.CharField(max_length=80, blank=True, default="", editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         verbose_name = _("关爱服务记录")
         verbose_name_plural = _("关爱服务记录")
-        constraints = [
-            models.UniqueConstraint(
-                fields=["by", "idempotency_key"],
-                condition=~Q(idempotency_key=""),
-                name="service_record_by_key",
-            )
-        ]
+        constraints = [CareEntry.by_key("service_record_by_key")]

@@ -295,6 +295,37 @@ def _replay(model, actor_field: str, actor, key: str):
     return model.objects.filter(**{actor_field: actor}, idempotency_key=key).first()
 
 
+def _create_once(model, actor_field: str, actor, key: str, **fields):
+    """Create a row keyed by (actor, idempotency key) and return (row,
+    created): when the same key raced in from a second tab or a resent
+    outbox item, the first row stands and comes back."""
+    try:
+        with transaction.atomic():
+            return model.objects.create(**{actor_field: actor}, idempotency_key=key, **fields), True
+    except IntegrityError:
+        existing = _replay(model, actor_field, actor, key)
+        if existing is None:
+            raise
+        return existing, False
+
+
+def _visit_case(*, actor, issues, category, point, area, address, building, key):
+    """The issues found on a visit as a case (case engine, 走访发现)."""
+    case, _ = case_report(
+        actor=actor,
+        description=issues,
+        category=category or None,
+        lng=point[0] if point else None,
+        lat=point[1] if point else None,
+        area=area,
+        address=address,
+        building=building,
+        found_on_visit=True,
+        idempotency_key=f"visit:{key}" if key else "",
+    )
+    return case
+
+
 def _coverage_add(*, household_id: int, grid_id: int, grid_path: str, day: date) -> None:
     """Count a household as visited in its month, quarter and year (once)."""
     for period in periods_of(day):
@@ -369,44 +400,33 @@ def visit_record(
     with transaction.atomic():
         case = None
         if create_case:
-            case, _ = case_report(
-                actor=actor,
-                description=issues,
-                category=category or None,
-                lng=point[0] if point else None,
-                lat=point[1] if point else None,
-                area=household.micro_grid or household.grid,
-                address=household.address,
-                building=b,
-                found_on_visit=True,
-                idempotency_key=f"visit:{key}" if key else "",
-            )
-        try:
-            with transaction.atomic():
-                visit = Visit.objects.create(
-                    kind=Visit.Kind.HOUSEHOLD,
-                    household=household,
-                    district_id=household.district_id,
-                    grid_id=household.grid_id,
-                    area_path=household.area_path,
-                    visitor=actor,
-                    visited_at=at,
-                    lng=point[0] if point else None,
-                    lat=point[1] if point else None,
-                    distance_m=distance,
-                    far_from_building=distance is not None and distance > far_meters(),
-                    people_met=_text(people_met, 200),
-                    notes=_text(notes),
-                    issues=issues,
-                    case=case,
-                    idempotency_key=key,
-                )
-        except IntegrityError:
-            # The same key raced in from a second tab: the first one stands.
-            existing = _replay(Visit, "visitor", actor, key)
-            if existing is None:
-                raise
-            return existing, False
+            case = _visit_case(
+                actor=actor, issues=issues, category=category, point=point,
+                area=household.micro_grid or household.grid, address=household.address,
+                building=b, key=key,
+            )  # fmt: skip
+        visit, created = _create_once(
+            Visit,
+            "visitor",
+            actor,
+            key,
+            kind=Visit.Kind.HOUSEHOLD,
+            household=household,
+            district_id=household.district_id,
+            grid_id=household.grid_id,
+            area_path=household.area_path,
+            visited_at=at,
+            lng=point[0] if point else None,
+            lat=point[1] if point else None,
+            distance_m=distance,
+            far_from_building=distance is not None and distance > far_meters(),
+            people_met=_text(people_met, 200),
+            notes=_text(notes),
+            issues=issues,
+            case=case,
+        )
+        if not created:
+            return visit, False
         day = timezone.localtime(at).date()
         _coverage_add(
             household_id=household.pk,
@@ -475,42 +495,29 @@ def group_visit_record(
     with transaction.atomic():
         case = None
         if create_case:
-            case, _ = case_report(
-                actor=actor,
-                description=issues,
-                category=category or None,
-                lng=point[0] if point else None,
-                lat=point[1] if point else None,
-                area=area,
-                address=_text(place, 200),
-                found_on_visit=True,
-                idempotency_key=f"visit:{key}" if key else "",
-            )
-        try:
-            with transaction.atomic():
-                visit = Visit.objects.create(
-                    kind=Visit.Kind.GROUP,
-                    district=by_level[Level.DISTRICT],
-                    grid=by_level.get(Level.GRID),
-                    area_path=area.path,
-                    visitor=actor,
-                    visited_at=at,
-                    lng=point[0] if point else None,
-                    lat=point[1] if point else None,
-                    place=_text(place, 200),
-                    topic=topic,
-                    participants=participants,
-                    notes=_text(notes),
-                    issues=issues,
-                    case=case,
-                    idempotency_key=key,
-                )
-        except IntegrityError:
-            existing = _replay(Visit, "visitor", actor, key)
-            if existing is None:
-                raise
-            return existing, False
-    return visit, True
+            case = _visit_case(
+                actor=actor, issues=issues, category=category, point=point, area=area,
+                address=_text(place, 200), building=None, key=key,
+            )  # fmt: skip
+        return _create_once(
+            Visit,
+            "visitor",
+            actor,
+            key,
+            kind=Visit.Kind.GROUP,
+            district=by_level[Level.DISTRICT],
+            grid=by_level.get(Level.GRID),
+            area_path=area.path,
+            visited_at=at,
+            lng=point[0] if point else None,
+            lat=point[1] if point else None,
+            place=_text(place, 200),
+            topic=topic,
+            participants=participants,
+            notes=_text(notes),
+            issues=issues,
+            case=case,
+        )
 
 
 # ---------------------------------------------------------------- plan (set-based)
@@ -957,24 +964,21 @@ def care_contact_record(
     point = _point(lng, lat)
     with transaction.atomic():
         locked = CarePair.objects.select_for_update().get(pk=pair.pk)
-        try:
-            with transaction.atomic():
-                contact = CareContact.objects.create(
-                    pair=locked,
-                    area_path=locked.area_path,
-                    by=actor,
-                    at=at,
-                    mode=mode,
-                    notes=_text(notes),
-                    lng=point[0] if point else None,
-                    lat=point[1] if point else None,
-                    idempotency_key=key,
-                )
-        except IntegrityError:
-            existing = _replay(CareContact, "by", actor, key)
-            if existing is None:
-                raise
-            return existing, False
+        contact, created = _create_once(
+            CareContact,
+            "by",
+            actor,
+            key,
+            pair=locked,
+            area_path=locked.area_path,
+            at=at,
+            mode=mode,
+            notes=_text(notes),
+            lng=point[0] if point else None,
+            lat=point[1] if point else None,
+        )
+        if not created:
+            return contact, False
         if locked.last_contact_at is None or at > locked.last_contact_at:
             locked.last_contact_at = at
             locked.next_due_at = at + timedelta(days=locked.interval_days)
@@ -1010,24 +1014,18 @@ def service_record_create(
     if not Decimal(0) <= hours <= Decimal(24):
         raise DomainError("bad_hours", "时长应在 0 到 24 小时之间", status=422)
     at = _at(at, now)
-    try:
-        with transaction.atomic():
-            record = ServiceRecord.objects.create(
-                pair=pair,
-                area_path=pair.area_path,
-                by=actor,
-                at=at,
-                kind=kind,
-                hours=hours,
-                notes=_text(notes),
-                idempotency_key=key,
-            )
-    except IntegrityError:
-        existing = _replay(ServiceRecord, "by", actor, key)
-        if existing is None:
-            raise
-        return existing, False
-    return record, True
+    return _create_once(
+        ServiceRecord,
+        "by",
+        actor,
+        key,
+        pair=pair,
+        area_path=pair.area_path,
+        at=at,
+        kind=kind,
+        hours=hours,
+        notes=_text(notes),
+    )
 
 
 @dataclass
