@@ -18,8 +18,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from .models import COUNTERS
-
 
 @dataclass(frozen=True)
 class Period:
@@ -172,29 +170,19 @@ _case_index(
     "按期结案率 = 在办理时限内结案的工单 ÷ 已结案工单 × 100%",
     lambda r: ratio(r["on_time"], r["closed"]),
 )
-_case_index(
-    "rework",
-    "返工率",
-    f"返工率 = 核查不通过被退回过的工单 ÷ 有效工单 × 100%（{VALID}）",
-    lambda r: ratio(r["reworked"], _valid(r)),
-    higher=False,
-)
-_case_index(
-    "extension",
-    "延期率",
-    f"延期率 = 获批延期过的工单 ÷ 有效工单 × 100%（{VALID}）",
-    lambda r: ratio(r["extended"], _valid(r)),
-    higher=False,
-)
-_case_index(
-    "supervision",
-    "督办率",
-    f"督办率 = 被督办过的工单 ÷ 有效工单 × 100%（{VALID}）",
-    lambda r: ratio(r["supervised"], _valid(r)),
-    higher=False,
-)
-
-CASE_COUNTERS = COUNTERS
+# Shares of valid cases that went through something unwanted (lower is better).
+for _code, _name, _what, _counter in (
+    ("rework", "返工率", "核查不通过被退回过的工单", "reworked"),
+    ("extension", "延期率", "获批延期过的工单", "extended"),
+    ("supervision", "督办率", "被督办过的工单", "supervised"),
+):
+    _case_index(
+        _code,
+        _name,
+        f"{_name} = {_what} ÷ 有效工单 × 100%（{VALID}）",
+        lambda r, k=_counter: ratio(r[k], _valid(r)),
+        higher=False,
+    )
 
 
 # ---------------------------------------------------------------- 在线率
