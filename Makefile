@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 WANGGE_TEST_POSTGRES ?= postgres://127.0.0.1:5432/postgres
 export WANGGE_TEST_POSTGRES
-SYSTEM_PACKAGES := chromium fonts-noto-cjk libharfbuzz-subset0
+SYSTEM_PACKAGES := chromium fonts-noto-cjk libharfbuzz-subset0 pgbouncer
 PYTEST_WORKERS ?= 2
 
 .PHONY: demo test setup sysdeps serve lint test-sqlite test-postgres bench bench-quick clean

@@ -15,6 +15,8 @@ import contextlib
 import io
 import json
 import os
+import pwd
+import shutil
 import signal
 import socket
 import subprocess
@@ -23,6 +25,7 @@ import time
 import urllib.error
 import urllib.request
 import uuid
+from pathlib import Path
 
 import pytest
 
@@ -137,6 +140,42 @@ def _process(argv, env, log):
             proc.wait()
 
 
+@contextlib.contextmanager
+def _pgbouncer(log):
+    """PgBouncer in transaction pooling mode in front of the PostgreSQL under
+    test, on a free port (yields its port), or None where it isn't installed."""
+    binary = shutil.which("pgbouncer") or "/usr/sbin/pgbouncer"
+    if not os.path.exists(binary):
+        yield None
+        return
+    import tempfile
+    from urllib.parse import urlsplit
+
+    server = urlsplit(PG_SERVER)
+    port = _free_port()
+    conf = Path(tempfile.mkdtemp(prefix="wangge-pgbouncer-"))
+    user = server.username or pwd.getpwuid(os.getuid()).pw_name
+    (conf / "users.txt").write_text(f'"{user}" ""\n')
+    (conf / "pgbouncer.ini").write_text(
+        f"[databases]\n* = host={server.hostname or '127.0.0.1'} port={server.port or 5432}\n"
+        f"[pgbouncer]\nlisten_addr = 127.0.0.1\nlisten_port = {port}\nunix_socket_dir =\n"
+        f"auth_type = trust\nauth_file = {conf / 'users.txt'}\nadmin_users = {user}\n"
+        "pool_mode = transaction\ndefault_pool_size = 4\nmax_client_conn = 200\n"
+        "ignore_startup_parameters = extra_float_digits,options\n"
+    )
+    argv = [binary, str(conf / "pgbouncer.ini")]
+    if os.geteuid() == 0:  # PgBouncer refuses to run as root
+        pw = pwd.getpwnam("postgres")
+        for path in (conf, conf / "users.txt", conf / "pgbouncer.ini"):
+            os.chown(path, pw.pw_uid, pw.pw_gid)
+        argv = ["runuser", "-u", "postgres", "--", *argv]
+    try:
+        with _process(argv, os.environ.copy(), log):
+            yield port
+    finally:
+        shutil.rmtree(conf, ignore_errors=True)
+
+
 def _wait(fn, what: str, seconds: float = 60):
     end = time.monotonic() + seconds
     while time.monotonic() < end:
@@ -180,6 +219,7 @@ def test_case_scenario_end_to_end_under_production_settings(tmp_path):
     )
     cli = [sys.executable, "-m", "wangge.cli"]
     web_log, worker_log = open(tmp_path / "web.log", "w+"), open(tmp_path / "worker.log", "w+")  # noqa: SIM115
+    bouncer_log = open(tmp_path / "pgbouncer.log", "w+")  # noqa: SIM115
     try:
         mig = subprocess.run([*cli, "manage", "migrate", "-v", "0"], env=env, cwd=ROOT,
                              capture_output=True, text=True, timeout=600)
@@ -188,9 +228,16 @@ def test_case_scenario_end_to_end_under_production_settings(tmp_path):
         assert seed.returncode == 0, seed.stderr[-3000:]
         ids = json.loads(seed.stdout.strip().splitlines()[-1])
 
+        # Migrations ran directly against PostgreSQL; the platform goes through
+        # PgBouncer in transaction pooling mode, as docs/deploy.md says.
         serve = [*cli, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "2"]
         consumer = [*cli, "manage", "run_huey", "--workers", "2", "--no-periodic"]
-        with _process(serve, env, web_log), _process(consumer, env, worker_log):
+        with contextlib.ExitStack() as stack:
+            bouncer = stack.enter_context(_pgbouncer(bouncer_log))
+            if bouncer is not None:
+                env.update(DATABASE_URL=f"postgres://127.0.0.1:{bouncer}/{dbname}", WANGGE_PGBOUNCER="1")
+            stack.enter_context(_process(serve, env, web_log))
+            stack.enter_context(_process(consumer, env, worker_log))
             api = Api(f"http://127.0.0.1:{port}")
 
             def up():
@@ -283,6 +330,14 @@ def test_case_scenario_end_to_end_under_production_settings(tmp_path):
                 n = db.execute("SELECT count(*) FROM cases_notification").fetchone()[0]
                 assert n >= 4
 
+            if bouncer is not None:  # the web and the consumer went through PgBouncer
+                admin_url = f"postgres://127.0.0.1:{bouncer}/pgbouncer"
+                with psycopg.connect(admin_url, autocommit=True, cursor_factory=psycopg.ClientCursor) as pb:
+                    cur = pb.execute("SHOW STATS")
+                    cols = [d.name for d in cur.description]
+                    stats = {r[0]: dict(zip(cols, r, strict=True)) for r in cur.fetchall()}
+                assert stats[dbname]["total_xact_count"] > 50
+
         # Logs: one JSON object a line from both processes.
         worker_log.seek(0)
         lines = [ln for ln in worker_log.read().splitlines() if ln.startswith("{")]
@@ -292,5 +347,6 @@ def test_case_scenario_end_to_end_under_production_settings(tmp_path):
     finally:
         web_log.close()
         worker_log.close()
+        bouncer_log.close()
         admin.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
         admin.close()
