@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
-from wangge.core.errors import DomainError
 from wangge.ops.backup import backup
+from wangge.ops.commands import DATABASE_URL_HELP, domain_errors
 
 
 class Command(BaseCommand):
@@ -17,14 +17,12 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--out", required=True, help="备份文件路径")
-        parser.add_argument("--database-url", default="", help="默认：当前配置的数据库")
+        parser.add_argument("--database-url", default="", help=DATABASE_URL_HELP)
         parser.add_argument("--checksums", action="store_true", help="清单中记录每张表的校验和（较慢）")
 
     def handle(self, *args, out, database_url, checksums, **options):
-        try:
+        with domain_errors():
             manifest = backup(out=Path(out), database_url=database_url or None, checksums=checksums)
-        except DomainError as e:
-            raise CommandError(f"{e.message} [{e.code}]") from e
         rows = sum(t["rows"] for t in manifest["tables"].values())
         self.stdout.write(
             f"已备份（{manifest['engine']}）：{out}，{manifest['bytes'] / 1048576:.1f} MB，"

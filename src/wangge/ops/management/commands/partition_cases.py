@@ -3,9 +3,9 @@ PostgreSQL LIST partitions by district (wangge.ops.partitioning, docs/scale.md).
 
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
-from wangge.core.errors import DomainError
+from wangge.ops.commands import domain_errors
 from wangge.ops.partitioning import TABLES, partition_by_district
 
 
@@ -16,10 +16,8 @@ class Command(BaseCommand):
         parser.add_argument("--table", action="append", help=f"默认：{', '.join(TABLES)}")
 
     def handle(self, *args, table, **options):
-        try:
+        with domain_errors():
             reports = partition_by_district(table)
-        except DomainError as e:
-            raise CommandError(f"{e.message} [{e.code}]") from e
         for r in reports:
             if r.skipped:
                 self.stdout.write(f"{r.table}：{r.skipped}，跳过")

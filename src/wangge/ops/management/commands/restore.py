@@ -7,8 +7,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from wangge.core.errors import DomainError
 from wangge.ops.backup import restore
+from wangge.ops.commands import DATABASE_URL_HELP, domain_errors
 
 
 class Command(BaseCommand):
@@ -16,14 +16,12 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("file", help="备份文件")
-        parser.add_argument("--database-url", default="", help="默认：当前配置的数据库")
+        parser.add_argument("--database-url", default="", help=DATABASE_URL_HELP)
         parser.add_argument("--force", action="store_true", help="目标数据库已有数据时仍然覆盖")
 
     def handle(self, *args, file, database_url, force, **options):
-        try:
+        with domain_errors():
             result = restore(src=Path(file), database_url=database_url or None, force=force)
-        except DomainError as e:
-            raise CommandError(f"{e.message} [{e.code}]") from e
         if result["mismatches"]:
             for m in result["mismatches"]:
                 self.stderr.write(f"不一致：{m['table']} 备份 {m['expected']} 恢复后 {m['found']}")
