@@ -117,7 +117,9 @@ def street_evaluation(*, actor, street: Area, month: date | None = None) -> dict
         grids_of.setdefault(w["user_id"], set()).add(w["area_id"])
     plan = {
         r["worker_id"]: r
-        for r in PlanItem.objects.filter(month=month, worker_id__in=user_ids)
+        for r in PlanItem.objects.filter(
+            subtree_q(street.path, "area_path"), month=month, worker_id__in=user_ids
+        )
         .values("worker_id")
         .annotate(n=Count("pk"), done=Count("pk", filter=Q(visited_at__isnull=False)))
     }

@@ -206,13 +206,11 @@ class PlanItem(models.Model):
     class Meta:
         verbose_name = _("走访计划")
         verbose_name_plural = _("走访计划")
-        constraints = [
-            models.UniqueConstraint(fields=["month", "household"], name="plan_month_household")
-        ]
-        indexes = [
-            models.Index(fields=["month", "worker", "status"], name="plan_month_worker"),
-            models.Index(fields=["month", "area_path"], name="plan_month_path"),
-        ]
+        # One index only: the city's plan is rewritten in bulk every month,
+        # and every read (a worker's list, a scoped overdue list, marking a
+        # household visited) is a month and a path range. A household is on
+        # a month's plan once by construction (plan_generate).
+        indexes = [models.Index(fields=["month", "area_path"], name="plan_month_path")]
 
     @property
     def due_on(self):

@@ -106,6 +106,23 @@ def today_summary(*, actor) -> dict:
     }
 
 
+def _own_items(actor, month: date) -> QuerySet:
+    """The actor's plan rows: assigned to them, looked up within the grids
+    and micro-grids where they hold a grid-team role (the plan's index is
+    month + path)."""
+    from .services import GRID_TEAM_ROLES
+
+    scope = scope_for(actor)
+    paths = [g.path for g in scope.grants if g.role in GRID_TEAM_ROLES]
+    qs = PlanItem.objects.filter(month=month, worker_id=actor.pk)
+    if not paths:
+        return qs.none()
+    q = Q(pk__in=[])
+    for p in paths:
+        q |= subtree_q(p, "area_path")
+    return qs.filter(q)
+
+
 @dataclass
 class PlanSummary:
     month: date
@@ -125,7 +142,7 @@ def plan_summary(*, actor, month: date | None = None) -> PlanSummary:
     """The actor's own plan for the month: households due / overdue (and how
     many of them are visited), and the monthly targets with progress."""
     month = month_start(month or timezone.localdate())
-    counts = PlanItem.objects.filter(month=month, worker_id=actor.pk).aggregate(
+    counts = _own_items(actor, month).aggregate(
         due=Count("pk", filter=Q(status=PlanItem.Status.DUE)),
         overdue=Count("pk", filter=Q(status=PlanItem.Status.OVERDUE)),
         done=Count("pk", filter=Q(visited_at__isnull=False)),
@@ -178,9 +195,7 @@ def plan_items(
     """Households on the month's plan: the actor's own (`mine`) or all in
     their areas; overdue first, then by due date."""
     month = month_start(month or timezone.localdate())
-    qs = _scoped(PlanItem.objects.filter(month=month), actor)
-    if mine:
-        qs = qs.filter(worker_id=actor.pk)
+    qs = _own_items(actor, month) if mine else _scoped(PlanItem.objects.filter(month=month), actor)
     if area is not None:
         qs = qs.filter(subtree_q(area.path, "area_path"))
     if status:

@@ -435,7 +435,10 @@ def visit_record(
             day=day,
         )
         PlanItem.objects.filter(
-            month=month_start(day), household_id=household.pk, visited_at__isnull=True
+            month=month_start(day),
+            area_path=household.area_path,  # the plan's one index
+            household_id=household.pk,
+            visited_at__isnull=True,
         ).update(visited_at=at)
     return visit, True
 
@@ -662,21 +665,22 @@ def plan_generate(*, month: date, area: Area | None = None) -> PlanResult:
                 params,
             )
         seconds["plan_items"] = round(_time.perf_counter() - t0, 2)
-        _worker_plans(cur, month=month, rules=rules, scope_path=scope_path)
+        n_items, n_overdue = _worker_plans(cur, month=month, rules=rules, scope_path=scope_path)
         seconds["worker_plans"] = round(_time.perf_counter() - t0, 2)
     coverage_refresh(periods=periods_of(month), area=area)
     seconds["coverage"] = round(_time.perf_counter() - t0, 2)
-    items = PlanItem.objects.filter(month=month)
     return PlanResult(
         month=month,
-        plan_items=items.count(),
-        overdue=items.filter(status=PlanItem.Status.OVERDUE).count(),
+        plan_items=n_items,
+        overdue=n_overdue,
         worker_plans=WorkerPlan.objects.filter(month=month).count(),
         seconds=seconds,
     )
 
 
-def _worker_plans(cur, *, month: date, rules: list[QuotaRule], scope_path: str) -> None:
+def _worker_plans(cur, *, month: date, rules: list[QuotaRule], scope_path: str) -> tuple[int, int]:
+    """Each person's targets from their most specific rule, and the number of
+    plan rows per worker; returns (plan rows, overdue rows) of the month."""
     params: list = [_d(month)]
     cur.execute(
         "DELETE FROM visits_workerplan WHERE month = %s AND "
@@ -711,16 +715,28 @@ def _worker_plans(cur, *, month: date, rules: list[QuotaRule], scope_path: str) 
                 """,
                 params,
             )
-    params = [_d(month), _d(month)]
+    # Plan rows per worker (one scan of the month), written back in bulk.
+    params = [_d(month)]
+    sub = _range_sql(scope_path, "area_path", params)
     cur.execute(
-        """
-        UPDATE visits_workerplan SET due_households = (
-            SELECT COUNT(*) FROM visits_planitem p
-            WHERE p.month = %s AND p.worker_id = visits_workerplan.user_id
-        ) WHERE month = %s AND role IN ('grid_worker', 'grid_leader', 'part_time_worker',
-                                        'micro_grid_leader')
+        f"""
+        SELECT worker_id, COUNT(*), SUM(CASE WHEN status = 'overdue' THEN 1 ELSE 0 END)
+        FROM visits_planitem WHERE month = %s AND {sub} GROUP BY worker_id
         """,
         params,
+    )
+    per_worker = {w: (n, o) for w, n, o in cur.fetchall()}
+    plans = list(
+        WorkerPlan.objects.filter(month=month, user_id__in=[w for w in per_worker if w])
+        .filter(role__in=list(GRID_TEAM_ROLES))
+        .only("pk", "user_id")
+    )
+    for wp in plans:
+        wp.due_households = per_worker[wp.user_id][0]
+    WorkerPlan.objects.bulk_update(plans, ["due_households"], batch_size=1000)
+    return (
+        sum(n for n, _ in per_worker.values()),
+        sum(int(o or 0) for _, o in per_worker.values()),
     )
 
 
