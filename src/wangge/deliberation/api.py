@@ -148,7 +148,7 @@ def _detail(request, t: Topic) -> dict:
         "comments": [
             {
                 "id": c.pk,
-                "author": c.author.name if staff else mask_name(c.author.name),
+                "author": mask_name(c.author.name),  # personal data: masked for all
                 "body": c.body,
                 "status": c.status,
                 "created_at": c.created_at,
