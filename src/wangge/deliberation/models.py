@@ -11,18 +11,12 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from wangge.points.models import InCommunity
 
-class Estate(models.Model):
+
+class Estate(InCommunity):
     """小区: a set of buildings in a community, with its property company."""
 
-    community = models.ForeignKey(
-        "areas.Area",
-        verbose_name=_("社区"),
-        on_delete=models.PROTECT,
-        related_name="+",
-        limit_choices_to={"level": "community"},
-    )
-    area_path = models.CharField(max_length=60, editable=False, db_index=True)
     name = models.CharField(_("小区名称"), max_length=100)
     property_company = models.CharField(_("物业服务企业"), max_length=200, blank=True, default="")
     buildings = models.ManyToManyField(
@@ -35,10 +29,6 @@ class Estate(models.Model):
 
     def __str__(self) -> str:
         return self.name
-
-    def save(self, *args, **kwargs):
-        self.area_path = self.community.path
-        super().save(*args, **kwargs)
 
 
 class Topic(models.Model):

@@ -126,8 +126,9 @@ class PointsEntry(models.Model):
         return f"{self.amount:+d} {self.reason}"
 
 
-class Shop(models.Model):
-    """积分超市 of a community, open for exchange on some weekdays."""
+class InCommunity(models.Model):
+    """Something a community keeps (a shop, an estate): the community and
+    its path copied for the scope rule."""
 
     community = models.ForeignKey(
         "areas.Area",
@@ -137,6 +138,18 @@ class Shop(models.Model):
         limit_choices_to={"level": "community"},
     )
     area_path = models.CharField(max_length=60, editable=False, db_index=True)
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        self.area_path = self.community.path
+        super().save(*args, **kwargs)
+
+
+class Shop(InCommunity):
+    """积分超市 of a community, open for exchange on some weekdays."""
+
     name = models.CharField(_("名称"), max_length=100)
     address = models.CharField(_("地址"), max_length=200, blank=True, default="")
     # ISO weekdays (1 = Monday … 7 = Sunday), e.g. "6,7".
@@ -158,10 +171,6 @@ class Shop(models.Model):
 
     def __str__(self) -> str:
         return self.name
-
-    def save(self, *args, **kwargs):
-        self.area_path = self.community.path
-        super().save(*args, **kwargs)
 
     @property
     def weekdays(self) -> list[int]:
