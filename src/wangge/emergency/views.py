@@ -20,19 +20,13 @@ from wangge.areas.models import Area
 from wangge.areas.paths import subtree_q
 from wangge.console.views import console_page, console_part, poll_seconds
 from wangge.core.errors import DomainError
+from wangge.notices.views import _int
 from wangge.people import selectors as people
 from wangge.teams.scope import scope_for
 from wangge.worker.views import _ctx, worker_json, worker_page
 
 from . import selectors, services
 from .checklist import DEFAULT_FIELDS, TYPES
-
-
-def _int(value, default=None):
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return default
 
 
 def _mode_areas(actor) -> list[Area]:
@@ -93,6 +87,14 @@ def console_start(request):
     return redirect("emergency-console:detail", mode_id=mode.pk)
 
 
+def _mode(request, mode_id: int):
+    """The mode for a console page: 404 page outside the actor's areas."""
+    try:
+        return selectors.access_mode(actor=request.user, mode_id=mode_id)
+    except DomainError as exc:
+        raise Http404(exc.message) from exc
+
+
 def _detail(request, mode, *, error=None, status=200):
     return render(
         request,
@@ -113,10 +115,7 @@ def _detail(request, mode, *, error=None, status=200):
 @require_GET
 @console_page
 def console_detail(request, mode_id: int):
-    try:
-        mode = selectors.access_mode(actor=request.user, mode_id=mode_id)
-    except DomainError as exc:
-        raise Http404(exc.message) from exc
+    mode = _mode(request, mode_id)
     return _detail(request, mode)
 
 
@@ -137,10 +136,7 @@ def console_progress(request, mode_id: int):
 @require_POST
 @console_page
 def console_assign(request, mode_id: int):
-    try:
-        mode = selectors.access_mode(actor=request.user, mode_id=mode_id)
-    except DomainError as exc:
-        raise Http404(exc.message) from exc
+    mode = _mode(request, mode_id)
     try:
         username = request.POST.get("username", "").strip()
         user = User.objects.filter(username=username, kind="staff").first()
@@ -158,10 +154,7 @@ def console_assign(request, mode_id: int):
 @require_POST
 @console_page
 def console_end(request, mode_id: int):
-    try:
-        mode = selectors.access_mode(actor=request.user, mode_id=mode_id)
-    except DomainError as exc:
-        raise Http404(exc.message) from exc
+    mode = _mode(request, mode_id)
     try:
         services.emergency_end(actor=request.user, mode=mode, note=request.POST.get("note", ""))
     except DomainError as exc:

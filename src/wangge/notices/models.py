@@ -1,8 +1,9 @@
 """知事: notices to every household of an area, with delivery and read receipts.
 
 A `Notice` goes to an area subtree. The fan-out (tasks.notice_fan_out, a
-background task) writes one `Delivery` per household with one set-based
-INSERT … SELECT per street, and one `GridProgress` row per grid with the
+background task) writes one `Delivery` per household with set-based
+INSERT … SELECT statements (a district or the city in household-id ranges,
+one transaction each), then one `GridProgress` row per grid with the
 counters the sender's live progress reads (total, read, reached), so a poll
 reads a few thousand small rows, never the deliveries themselves.
 
@@ -90,6 +91,8 @@ class Notice(models.Model):
     fanout_started_at = models.DateTimeField(_("开始分发"), null=True, blank=True)
     fanned_out_at = models.DateTimeField(_("分发完成"), null=True, blank=True)
     fanout_seconds = models.FloatField(_("分发耗时（秒）"), null=True, blank=True)
+    # The fan-out has written the households with ids up to here (resume point).
+    fanout_cursor = models.BigIntegerField(default=0, editable=False)
 
     class Meta:
         verbose_name = _("通知公告")
@@ -117,14 +120,24 @@ class NoticeAttachment(models.Model):
 
 class Delivery(models.Model):
     pk = models.CompositePrimaryKey("notice_id", "grid_id", "household_id")
+    # No index of their own: the primary key serves every look-up, and each
+    # index more is one more b-tree insert per household in the fan-out.
     notice = models.ForeignKey(
-        Notice, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+        Notice, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
     )
     grid = models.ForeignKey(
-        "areas.Area", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+        "areas.Area",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        related_name="+",
     )
     household = models.ForeignKey(
-        "people.Household", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+        "people.Household",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        related_name="+",
     )
     read_at = models.DateTimeField(_("阅读时间"), null=True, blank=True)
     reached_at = models.DateTimeField(_("触达时间"), null=True, blank=True)
@@ -140,6 +153,7 @@ class Delivery(models.Model):
         settings.AUTH_USER_MODEL,
         on_delete=models.DO_NOTHING,
         db_constraint=False,
+        db_index=False,
         null=True,
         blank=True,
         related_name="+",

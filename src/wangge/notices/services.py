@@ -10,11 +10,11 @@ import time
 from datetime import timedelta
 
 from django.db import connection, transaction
-from django.db.models import F, Sum
+from django.db.models import F, Max, Min, Sum
 from django.utils import timezone
 
 from wangge.areas.models import Area, Level
-from wangge.areas.paths import path_upper_bound, subtree_q
+from wangge.areas.paths import path_upper_bound
 from wangge.core.errors import DomainError, PermissionDenied
 from wangge.people.models import CareGroup, Household, Resident, ResidentCareGroup
 from wangge.teams.models import RoleAssignment
@@ -201,20 +201,8 @@ def _enqueue(notice_id: int) -> None:
 
 # ------------------------------------------------------------------ fan-out
 
-
-def _chunks(area_path: str, level: str) -> list[str]:
-    """One INSERT … SELECT per street (a city: ~70 of them, ~27 k households
-    each): each commits on its own, so the progress shows up as it goes and
-    a write lock is never held for the whole city (SQLite)."""
-    if level in (Level.CITY, Level.DISTRICT):
-        streets = list(
-            Area.objects.filter(subtree_q(area_path), level=Level.STREET)
-            .order_by("path")
-            .values_list("path", flat=True)
-        )
-        if streets:
-            return streets
-    return [area_path]
+# Households per transaction when a notice covers a district or the city.
+CHUNK = 250_000
 
 
 def _bounds(path: str) -> tuple[str, str]:
@@ -222,10 +210,13 @@ def _bounds(path: str) -> tuple[str, str]:
     return path, path_upper_bound(path) or path + "~"
 
 
-def _insert_households(notice: Notice, chunk: str) -> int:
+def _insert_households(notice: Notice, after: int, upto: int | None, big: bool) -> None:
+    """One INSERT … SELECT: the households of the notice's area with
+    `after < id <= upto` (the care audience: those with a resident in one of
+    the groups). read_at, reached_at, reached_by are NULL and reached_via ''
+    by default, so the statement names only the key."""
     d, h = Delivery._meta.db_table, Household._meta.db_table
-    lo, hi = _bounds(chunk)
-    # read_at, reached_at, reached_by are NULL and reached_via '' by default.
+    lo, hi = _bounds(notice.area_path)
     cols = "notice_id, grid_id, household_id"
     if notice.audience == Audience.CARE:
         r, rc, g = (
@@ -238,33 +229,42 @@ def _insert_households(notice: Notice, chunk: str) -> int:
             f"INSERT INTO {d} ({cols}) "
             f"SELECT DISTINCT %s, r.grid_id, r.household_id "
             f"FROM {rc} rc JOIN {r} r ON r.id = rc.resident_id JOIN {g} g ON g.id = rc.group_id "
-            f"WHERE g.code IN ({marks}) AND r.area_path >= %s AND r.area_path < %s"
+            f"WHERE g.code IN ({marks}) AND r.area_path >= %s AND r.area_path < %s "
+            f"AND r.household_id > %s"
         )
-        params = [notice.pk, *notice.care_groups, lo, hi]
+        params = [notice.pk, *notice.care_groups, lo, hi, after]
+        key = "r.household_id"
     else:
+        # Chunks of a district or the city scan by id: `|| ''` keeps the
+        # planner (SQLite's above all) off the area-path index, which would
+        # walk the whole range once per chunk.
+        path = "(h.area_path || '')" if upto is not None and big else "h.area_path"
         sql = (
             f"INSERT INTO {d} ({cols}) "
             f"SELECT %s, h.grid_id, h.id FROM {h} h "
-            f"WHERE h.area_path >= %s AND h.area_path < %s"
+            f"WHERE {path} >= %s AND {path} < %s AND h.id > %s"
         )
-        params = [notice.pk, lo, hi]
+        params = [notice.pk, lo, hi, after]
+        key = "h.id"
+    if upto is not None:
+        sql += f" AND {key} <= %s"
+        params.append(upto)
     with connection.cursor() as cur:
         cur.execute(sql, params)
-        return cur.rowcount
 
 
-def _insert_progress(notice: Notice, chunk: str) -> None:
+def _insert_progress(notice: Notice) -> None:
+    """One counter row per grid, counted from the notice's deliveries (a
+    scan of its primary-key range)."""
     d, p, a = Delivery._meta.db_table, GridProgress._meta.db_table, Area._meta.db_table
     q = connection.ops.quote_name
-    lo, hi = _bounds(chunk)
     sql = (
         f"INSERT INTO {p} (notice_id, grid_id, grid_path, total, {q('read')}, reached) "
-        f"SELECT %s, a.id, a.path, COUNT(*), 0, 0 FROM {a} a "
-        f"JOIN {d} d ON d.notice_id = %s AND d.grid_id = a.id "
-        f"WHERE a.path >= %s AND a.path < %s AND a.level = %s GROUP BY a.id, a.path"
+        f"SELECT %s, d.grid_id, a.path, COUNT(*), 0, 0 FROM {d} d "
+        f"JOIN {a} a ON a.id = d.grid_id WHERE d.notice_id = %s GROUP BY d.grid_id, a.path"
     )
     with connection.cursor() as cur:
-        cur.execute(sql, [notice.pk, notice.pk, lo, hi, Level.GRID])
+        cur.execute(sql, [notice.pk, notice.pk])
 
 
 def _insert_staff(notice: Notice) -> None:
@@ -280,10 +280,15 @@ def _insert_staff(notice: Notice) -> None:
         cur.execute(sql, [notice.pk, lo, hi, notice.pk])
 
 
-def notice_fan_out(*, notice_id: int) -> dict:
-    """Write the deliveries of a notice, street by street. Safe to run again
-    (after a crash or a retry): a street whose grids already have progress
-    rows was committed whole and is skipped."""
+def notice_fan_out(*, notice_id: int, chunk: int = CHUNK, max_chunks: int | None = None) -> dict:
+    """Write the deliveries of a notice set-based, then the per-grid counters.
+
+    A district or the city goes in household-id ranges of `chunk` (each its
+    own transaction, which also moves `fanout_cursor`): the scan follows the
+    table's order, and SQLite's write lock is never held for the whole city.
+    A smaller area is one statement over its area-path range. Safe to run
+    again after a crash: it goes on from the cursor. (`max_chunks` stops
+    early, for tests that play a crash.)"""
     notice = Notice.objects.select_related("area").filter(pk=notice_id).first()
     if notice is None or notice.status == NoticeStatus.SENT:
         return {"notice": notice_id, "skipped": True}
@@ -293,16 +298,22 @@ def notice_fan_out(*, notice_id: int) -> dict:
     )
     try:
         if notice.audience != Audience.STAFF:
-            for chunk in _chunks(notice.area_path, notice.area.level):
+            ends = Household.objects.aggregate(lo=Min("id"), hi=Max("id"))
+            top = ends["hi"] or 0
+            big = notice.area.level in (Level.CITY, Level.DISTRICT)
+            after, done = max(notice.fanout_cursor, (ends["lo"] or 1) - 1), 0
+            while after < top:
+                upto = min(after + chunk, top) if big else top
                 with transaction.atomic():
-                    done = GridProgress.objects.filter(
-                        subtree_q(chunk, "grid_path"), notice_id=notice.pk
-                    ).exists()
-                    if not done:
-                        _insert_households(notice, chunk)
-                        _insert_progress(notice, chunk)
-        if notice.include_staff:
-            with transaction.atomic():
+                    _insert_households(notice, after, upto if big else None, big)
+                    Notice.objects.filter(pk=notice.pk).update(fanout_cursor=upto)
+                after, done = upto, done + 1
+                if max_chunks is not None and done >= max_chunks and after < top:
+                    return {"notice": notice.pk, "interrupted_at": after}
+        with transaction.atomic():
+            GridProgress.objects.filter(notice_id=notice.pk).delete()
+            _insert_progress(notice)
+            if notice.include_staff:
                 _insert_staff(notice)
     except Exception as exc:
         Notice.objects.filter(pk=notice.pk).update(status=NoticeStatus.FAILED, error=str(exc)[:300])

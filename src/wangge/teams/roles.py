@@ -77,7 +77,7 @@ ROLE_CAPS: dict[str, Caps] = {
     ),
     # 平战转换: cadres who join a grid while its street or district is in
     # emergency mode (granted and withdrawn by wangge.emergency).
-    Role.EMERGENCY_WORKER: Caps(GRID_LEVELS, sees_care=True),
+    Role.EMERGENCY_WORKER: Caps(GRID_LEVELS),
 }
 
 # The 1+1+1+N grid team: these must be present, the rest are the N.

@@ -43,26 +43,34 @@ def test_street_notice_reaches_every_household_of_the_street(
     assert notice.reach_by == notice.created_at + timedelta(minutes=60)
 
 
-def test_city_notice_is_fanned_out_per_street_and_can_resume(
+def test_city_notice_is_fanned_out_in_chunks_and_resumes_after_a_crash(
     town, make_staff, django_capture_on_commit_callbacks
 ):
+    from wangge.people.models import Household
+
     admin = make_staff("city_admin", town.tree.city)
     with django_capture_on_commit_callbacks(execute=False):
         notice = send(admin, town.tree.city)
     assert Delivery.objects.filter(notice=notice).count() == 0  # nothing before the task
-    assert services._chunks(notice.area_path, "city") == [
-        town.tree.street_a1.path,
-        town.tree.street_b1.path,
-    ]
-    services.notice_fan_out(notice_id=notice.pk)
-    # Simulate a crash after the first street: the rerun writes only the rest.
-    Notice.objects.filter(pk=notice.pk).update(status=NoticeStatus.SENDING)
-    Delivery.objects.filter(notice=notice, grid=town.tree.grid_b1a_1).delete()
-    GridProgress.objects.filter(notice=notice, grid=town.tree.grid_b1a_1).delete()
-    services.notice_fan_out(notice_id=notice.pk)
-    assert Delivery.objects.filter(notice=notice).count() == 7
+    ids = sorted(Household.objects.values_list("id", flat=True))
+    # Two households per transaction; stop after the first chunk, as a crash would.
+    out = services.notice_fan_out(notice_id=notice.pk, chunk=ids[1] - ids[0] + 1, max_chunks=1)
+    notice.refresh_from_db()
+    assert (notice.status, notice.fanout_cursor) == (NoticeStatus.SENDING, out["interrupted_at"])
+    assert Delivery.objects.filter(notice=notice).count() == 2
+    services.notice_fan_out(notice_id=notice.pk, chunk=2)
+    assert Delivery.objects.filter(notice=notice).count() == 7  # each household once
     notice.refresh_from_db()
     assert (notice.status, notice.households) == (NoticeStatus.SENT, 7)
+    totals = dict(GridProgress.objects.filter(notice=notice).values_list("grid_id", "total"))
+    assert totals == {
+        town.tree.grid_a1a_1.pk: 4,
+        town.tree.grid_a1b_1.pk: 2,
+        town.tree.grid_b1a_1.pk: 1,
+    }
+    # Run once more (a retried task): nothing changes.
+    services.notice_fan_out(notice_id=notice.pk)
+    assert Delivery.objects.filter(notice=notice).count() == 7
 
 
 def test_care_group_notice_goes_only_to_households_with_someone_in_the_group(
