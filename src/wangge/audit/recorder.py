@@ -7,12 +7,13 @@ How it stays cheap:
   audit tables themselves) keep Django's fast paths;
 - an update reads the row's previous values with one SELECT by primary key
   (only the saved columns when `update_fields` is given);
-- within a request, events wait in a list and are written together, with one
-  INSERT, when the response is ready (`AuditMiddleware`). Each event is queued
-  through `transaction.on_commit`, so the writes of a rolled-back transaction
-  or savepoint leave no event, and nothing is logged that did not happen.
-  Outside a request (tasks, commands) an event is written as soon as its
-  transaction commits.
+- a write inside a transaction (every service that writes more than one row)
+  inserts its event in that same transaction: committed with the change,
+  rolled back with it (savepoints too), and a crash can never keep one
+  without the other. No second commit (no second WAL flush) per request;
+- a write in autocommit mode (a lone `save()` in a view) is already its own
+  transaction: within a request its event waits and all such events are
+  written with one INSERT when the response is ready (`AuditMiddleware`).
 
 Bulk paths (the importer, the generator) do not write row by row through the
 ORM signals: they run inside `batch()`, which records one event per batch
@@ -218,17 +219,16 @@ def _queue(ctx: Context, *, kind, model, object_id, area_path, changes, actor=No
         area_path=(area_path or ctx.fallback_path())[:60],
         changes=changes,
     )
-    if _context.get() is ctx:
-        transaction.on_commit(lambda: _keep(ctx, event))
-    else:
-        transaction.on_commit(lambda: AuditEvent.objects.bulk_create([event]))
-
-
-def _keep(ctx: Context, event) -> None:
-    if ctx.closed:  # e.g. written while a streamed response was being sent
-        type(event).objects.bulk_create([event])
-    else:
+    if transaction.get_connection().in_atomic_block:
+        # Inside the writer's transaction: committed with the change, rolled
+        # back with it (savepoints too), never one without the other.
+        event.save(force_insert=True)
+    elif _context.get() is ctx and not ctx.closed:
+        # An autocommitted write in a request: already its own transaction;
+        # its event joins the request's one INSERT at the end.
         ctx.pending.append(event)
+    else:
+        AuditEvent.objects.bulk_create([event])
 
 
 # --------------------------------------------------------------------------
@@ -282,12 +282,31 @@ def _values(instance, only=None) -> dict:
 
 
 def _area_path(instance) -> str:
+    """The row's own area, else that of a parent already loaded (a case's
+    event, a household's resident): no query."""
     path = getattr(instance, "area_path", None)
     if isinstance(path, str) and path:
         return path
     if instance._meta.label_lower == "areas.area":
         return instance.path or ""
+    for f in _foreign_keys(type(instance)):
+        if f.is_cached(instance):
+            parent = f.get_cached_value(instance)
+            path = getattr(parent, "area_path", None) or ""
+            if isinstance(path, str) and path:
+                return path
     return ""
+
+
+def _foreign_keys(model) -> list:
+    cached = _FKS.get(model)
+    if cached is None:
+        cached = [f for f in model._meta.concrete_fields if f.many_to_one]
+        _FKS[model] = cached
+    return cached
+
+
+_FKS: dict = {}
 
 
 def _active_context() -> Context | None:

@@ -1,6 +1,7 @@
 """Photos: at most 9 per step, images only, at most 10 MB each, checked by
 decoding them with Pillow (a renamed PDF or a truncated JPEG fails here),
-before anything is written."""
+before anything is written; what is stored is re-encoded without metadata
+(`reencode`)."""
 
 from __future__ import annotations
 
@@ -59,6 +60,27 @@ def validate_photos(files) -> list[Photo]:
     return out
 
 
+def reencode(data: bytes, fmt: str) -> tuple[bytes, int, int]:
+    """The stored photo is a fresh encoding of the pixels: EXIF (GPS
+    position, device, owner name), XMP, comments and ICC data are dropped.
+    The orientation is applied to the pixels first, so the photo still
+    shows the right way up; the case keeps its own point (lng/lat)."""
+    from PIL import ImageOps
+
+    with Image.open(io.BytesIO(data)) as img:
+        img = ImageOps.exif_transpose(img)
+        if fmt == "JPEG" and img.mode not in ("RGB", "L"):
+            img = img.convert("RGB")
+        out = io.BytesIO()
+        if fmt == "JPEG":
+            img.save(out, "JPEG", quality=88, optimize=True)
+        elif fmt == "PNG":
+            img.save(out, "PNG", optimize=False)
+        else:
+            img.save(out, "WEBP", quality=88)
+        return out.getvalue(), img.width, img.height
+
+
 def decode(name: str, data: bytes) -> Photo:
     bad = DomainError(
         "not_an_image",
@@ -81,6 +103,7 @@ def decode(name: str, data: bytes) -> Photo:
         raise
     except Exception as exc:
         raise bad from exc
+    data, width, height = reencode(data, fmt)
     content_type, ext = FORMATS[fmt]
     return Photo(
         data=data,

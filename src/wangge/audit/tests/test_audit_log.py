@@ -18,10 +18,7 @@ from wangge.audit.appendonly import RETENTION_DAYS, maintenance
 from wangge.audit.models import AuditEvent, PersonalDataAccess
 
 PASSWORD = "pass-Wangge-2026"
-
-# Events are queued on commit: these tests commit for real (a test inside
-# one rolled-back transaction never commits, and logs nothing).
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
@@ -33,6 +30,7 @@ def _post(client, url, body, **extra):
     return client.post(url, data=json.dumps(body), content_type="application/json", **extra)
 
 
+@pytest.mark.django_db(transaction=True)  # real commits: the autocommit path
 def test_a_write_through_the_api_is_logged_with_actor_ip_and_values(client, tree, worker):
     client.force_login(worker)
     before = AuditEvent.objects.count()
