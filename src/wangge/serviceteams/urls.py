@@ -9,6 +9,7 @@ urlpatterns = [
     path("grids/<int:grid_id>/map/", views.grid_map, name="grid-map"),
     path("areas/<int:area_id>/cards.pdf", views.area_cards, name="area-cards"),
     path("console/serviceteams/", views.console_page, name="console"),
+    path("m/activities/", views.resident_activities, name="resident"),
     path("w/serviceteams/", views.worker_page_view, name="worker"),
     path(
         "w/serviceteams/activities/<int:activity_id>/",

@@ -16,12 +16,14 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from wangge.areas import selectors as area_selectors
 from wangge.areas.models import Level
 from wangge.core.errors import DomainError
+from wangge.h5.views import resident_required
 from wangge.teams.scope import scope_for
 from wangge.teams.selectors import access_grid
 from wangge.worker.views import _ctx, worker_page
 
 from . import cards, selectors, services
 from .gridmap import grid_map_data
+from .models import ActivitySignup
 
 
 def _login_first(request):
@@ -212,3 +214,42 @@ def worker_check_in(request, activity_id: int):
             raise Http404(exc.message) from exc
         messages.error(request, exc.message)
     return redirect("serviceteams:worker-activity", activity_id=activity_id)
+
+
+# ----------------------------------------------------------------- resident
+
+
+@require_http_methods(["GET", "POST"])
+@resident_required
+def resident_activities(request):
+    """居民 H5: service activities of my grid and the areas above it, with
+    sign-up and cancel (POST activity=<id>, action=signup|cancel)."""
+    if request.method == "POST":
+        try:
+            activity = selectors.access_activity(
+                actor=request.user, activity_id=int(request.POST.get("activity", "0"))
+            )
+            if request.POST.get("action") == "cancel":
+                services.activity_signup_cancel(actor=request.user, activity=activity)
+                messages.success(request, f"已取消报名：{activity.title}")
+            else:
+                services.activity_signup(actor=request.user, activity=activity)
+                messages.success(request, f"报名成功：{activity.title}")
+        except ValueError:
+            messages.error(request, "请选择活动")
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        return redirect("serviceteams:resident")
+    since = timezone.now()
+    acts = _counted(list(selectors.activity_list(actor=request.user, since=since)[:50]))
+    mine = dict(
+        ActivitySignup.objects.filter(activity__in=acts, user=request.user).values_list(
+            "activity_id", "status"
+        )
+    )
+    for a in acts:
+        a.my_status = mine.get(a.pk, "")
+    days = list(selectors.service_day_list(actor=request.user).filter(date__gte=since.date())[:3])
+    return render(
+        request, "serviceteams/resident.html", {"activities": acts, "days": days, "nav": "home"}
+    )

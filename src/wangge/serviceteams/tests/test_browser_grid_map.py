@@ -29,7 +29,9 @@ def test_grid_leader_opens_and_prints_the_grid_map(live_server, page, tree, make
     expect(page.get_by_role("heading", name="芦席汇社区第一网格 网格示意图")).to_be_visible()
     page.wait_for_function("window.gridMapReady === true")
     # The outline, two micro-grids and the service point are drawn; micro-grid names are labels.
-    page.wait_for_function("document.querySelectorAll('#grid-map path.leaflet-interactive').length >= 4")
+    page.wait_for_function(
+        "document.querySelectorAll('#grid-map path.leaflet-interactive').length >= 4"
+    )
     expect(page.locator("#grid-map .leaflet-tooltip", has_text="1号微网格")).to_be_visible()
     # Printed: the map stays, the page chrome and zoom buttons go.
     page.emulate_media(media="print")
