@@ -93,8 +93,17 @@ def main() -> None:
     plan_runs = []
     for _ in range(args.plan_runs):
         t = time.perf_counter()
+        cpu_client, cpu_server = time.process_time(), _server_cpu(connection)
         result = plan_generate(month=month)
-        plan_runs.append({"wall_s": round(time.perf_counter() - t, 2), **result.as_dict()})
+        plan_runs.append(
+            {
+                "wall_s": round(time.perf_counter() - t, 2),
+                # CPU seconds used (the machine is shared: wall time includes waiting).
+                "cpu_client_s": round(time.process_time() - cpu_client, 2),
+                "cpu_server_s": _delta(_server_cpu(connection), cpu_server),
+                **result.as_dict(),
+            }
+        )
         print("plan", plan_runs[-1], flush=True)
 
     admin, _ = User.objects.get_or_create(
@@ -173,6 +182,26 @@ def main() -> None:
     results.write_text(json.dumps(out, ensure_ascii=False, indent=2) + "\n")
     print(json.dumps(out, ensure_ascii=False, indent=2))
     print("->", results.relative_to(ROOT))
+
+
+def _server_cpu(connection) -> float | None:
+    """CPU seconds (user + system) of this connection's PostgreSQL backend,
+    read from /proc (the server runs on this machine); None for SQLite,
+    which runs inside this process (see cpu_client_s)."""
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cur:
+        cur.execute("SELECT pg_backend_pid()")
+        pid = cur.fetchone()[0]
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _delta(after, before):
+    return round(after - before, 2) if after is not None and before is not None else None
 
 
 def _seed_history(connection, month: date) -> float:

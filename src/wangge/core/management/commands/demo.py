@@ -4,6 +4,8 @@ what exists and resets the demo passwords)."""
 
 from __future__ import annotations
 
+import io
+
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import transaction
@@ -35,6 +37,8 @@ class Command(BaseCommand):
             call_command("generate", scale=scale, seed=seed)
         rows = self.demo_accounts()
         self.participation()
+        # This month's visit plan (issue 5; the periodic task makes it on the 1st).
+        call_command("visits_plan", stdout=io.StringIO())
         self.stdout.write("")
         self.stdout.write(f"演示账号（密码均为 {DEMO_PASSWORD}）：")
         for username, role_label, area_name in rows:
