@@ -9,7 +9,7 @@ export WANGGE_TEST_POSTGRES
 SYSTEM_PACKAGES := chromium fonts-noto-cjk libharfbuzz-subset0 pgbouncer
 PYTEST_WORKERS ?= 2
 
-.PHONY: demo test setup sysdeps serve lint test-sqlite test-postgres bench bench-quick clean
+.PHONY: demo test setup sysdeps serve lint test-sqlite test-postgres bench bench-quick soak clean
 
 demo: setup
 	$(BIN)/wangge demo
@@ -62,6 +62,15 @@ serve: setup
 # PostgreSQL, the benchmark city built once and reused; summaries in
 # bench/results/<date>-<backend>.json, regressions > 30% printed loudly.
 # `make bench-quick` checks the scripts with small sizes (results untouched).
+# The long checks (docs/security.md): schemathesis with 40 examples per API
+# operation and role (3 in `make test`), SQLite then PostgreSQL when it
+# answers; each run bounded to 10 minutes.
+soak: setup
+	WANGGE_FUZZ_EXAMPLES=40 timeout 600 $(BIN)/pytest -n $(PYTEST_WORKERS) -q -p no:logging tests/test_api_fuzz.py
+	@if $(BIN)/python -c "import psycopg,os; psycopg.connect(os.environ['WANGGE_TEST_POSTGRES'], connect_timeout=3).close()" 2>/dev/null; then \
+	  WANGGE_TEST_DATABASE_URL=$(WANGGE_TEST_POSTGRES) WANGGE_FUZZ_EXAMPLES=40 timeout 600 $(BIN)/pytest -n $(PYTEST_WORKERS) -q -p no:logging tests/test_api_fuzz.py; \
+	fi
+
 bench: setup
 	$(BIN)/python bench/run.py
 

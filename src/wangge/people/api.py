@@ -9,7 +9,7 @@ does not exist."""
 from __future__ import annotations
 
 import tempfile
-from typing import Any, Literal
+from typing import Any, Literal, Union
 
 from django.conf import settings
 from django.http import FileResponse, HttpResponse, StreamingHttpResponse
@@ -412,7 +412,12 @@ IMPORT_STATUS = {"ok": 200, "invalid_rows": 422, "invalid_file": 422, "file_too_
 
 @router.post(
     "/import/{kind}",
-    response={200: ImportReportOut, 403: E, 404: E, 413: ImportReportOut, 422: ImportReportOut},
+    # 422: the row report, or {code, message} when the request itself is
+    # malformed (no file, a bad area id): found by schemathesis.
+    response={
+        200: ImportReportOut, 403: E, 404: E, 413: ImportReportOut,
+        422: Union[ImportReportOut, E],  # noqa: UP007 - ninja reads typing.Union
+    },
 )
 def import_upload(
     request,
