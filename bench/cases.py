@@ -1,31 +1,42 @@
 """Case engine benchmark, on SQLite and on PostgreSQL.
 
     .venv/bin/python bench/cases.py                          # both databases, small street
-    .venv/bin/python bench/cases.py --db postgres --history 2000000 --grids 400
-    .venv/bin/python bench/cases.py --db sqlite --seconds 10 --concurrency 8
+    .venv/bin/python bench/cases.py --db both --history 2000000   # the issue's figures
+    .venv/bin/python bench/cases.py --db postgres --reuse --concurrency 1,4,16,32
 
-For each database a child process migrates a fresh database and builds one
-street (communities × grids × micro-grids with rectangle boundaries, so the
-locator routes points), departments named by the catalogue, a dispatcher and
-resident users with bearer tokens. Then it measures:
+For each database a child process migrates a fresh database and builds
+`--streets` streets (communities × grids × micro-grids with rectangle
+boundaries, so the locator routes points), departments named by the
+catalogue, a dispatcher and resident users with bearer tokens. Then:
 
-1. history: `--history` past cases (bulk inserted, most closed, some open
-   with deadlines around now) with one event each — the load the sweep and
-   the lists run against;
+1. history: `--history` past cases (generated in SQL, most closed, 1% open
+   with deadlines around now) with one event each, then VACUUM (ANALYZE) /
+   ANALYZE — the load the sweep, the board and the lists run against;
 2. raw insert rate: the rows one intake writes (case, reporter, event),
    inserted with the database driver itself (psycopg / sqlite3), one
-   transaction per case — the ceiling to compare HTTP intake with;
-3. HTTP intake: granian (WSGI, `--workers`) on 127.0.0.1, and a load
-   generator (`--clients` processes × `--concurrency` keep-alive threads)
-   posting reports with points for `--seconds`: cases/s, p50, p99, errors;
-4. reads over HTTP: the public board of the street and the dispatcher's case
-   list (first page), p50/p95 over `--reads` sequential requests each;
+   transaction per case, one connection, at the same durability as the app
+   (PostgreSQL synchronous_commit on; SQLite WAL, synchronous=NORMAL);
+3. HTTP intake: granian (WSGI, `--workers` × `--threads`) on 127.0.0.1, and
+   a load generator on the same machine (up to `--clients` processes) posting
+   reports with points for `--seconds`, once per entry of `--concurrency`
+   (connections in all): cases/s, p50, p99, errors, the app's CPU per case
+   (granian and its workers, from /proc) and the machine's busy cores;
+4. reads over HTTP: the public board of street 1 and the dispatcher's case
+   list (first page; open red cases), p50/p95 over `--reads` sequential
+   requests each;
 5. the deadline sweep over the whole table (first run does the work, the
    second shows the idempotent no-op cost).
 
-Results: bench/results/cases-<db>.json and a table on stdout.
+The server runs with bench/cases_settings.py: the production base settings
+with the reporting rate limit raised out of reach (one address posting for
+40 residents), still counted on every request.
+
+Results: bench/results/cases-<db>.json and a table on stdout. The load
+average is recorded at the start and around each intake run: the CPU is
+shared. `--reuse` keeps the database of the last run (world and history).
 PostgreSQL: WANGGE_TEST_POSTGRES (default postgres://127.0.0.1:5432/postgres);
-the database `wangge_bench_cases` is dropped and re-created there."""
+the database `--pg-db` (default `wangge_bench_cases`) is dropped and
+re-created there. SQLite: var/bench/cases-bench.sqlite3."""
 
 from __future__ import annotations
 
@@ -43,7 +54,6 @@ import tempfile
 import threading
 import time
 import urllib.parse
-from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -187,92 +197,145 @@ def load_world():
     }
 
 
-def fill_history(w, n: int, stale: float, open_share: float, batch: int = 5000) -> float:
+def fill_history(w, n: int, stale: float, open_share: float, batch: int = 250_000) -> float:
     """n past cases over the last year: `open_share` still open (registered/
     dispatched/handling, deadlines from two weeks ago to two weeks ahead),
-    the rest closed (archived once their 7-day rating window passed)."""
-    from django.db import transaction
+    the rest closed (archived once their 7-day rating window passed), with
+    one report event each. Generated in SQL (INSERT … SELECT over random
+    numbers drawn by the database), `batch` rows per transaction: 2 M rows in
+    minutes instead of the better part of an hour through the ORM."""
+    from django.db import connection, transaction
     from django.utils import timezone
 
-    from wangge.cases.models import Case, CaseEvent, Category
+    from wangge.cases.models import Category
 
-    cats = list(Category.objects.filter(parent__isnull=False))
-    rng = random.Random(7)
+    pg = connection.vendor == "postgresql"
+    cats = list(Category.objects.filter(parent__isnull=False).values_list("pk", flat=True))
     now = timezone.now()
     started = time.perf_counter()
+    with connection.cursor() as cur:
+        cur.execute("DROP TABLE IF EXISTS bench_leaf")
+        cur.execute("DROP TABLE IF EXISTS bench_cat")
+        cur.execute(
+            "CREATE TEMP TABLE bench_leaf (idx integer PRIMARY KEY, mg bigint, grid bigint,"
+            " community bigint, street bigint, path varchar(60), x0 float, y0 float,"
+            " x1 float, y1 float)"
+        )
+        cur.execute("CREATE TEMP TABLE bench_cat (idx integer PRIMARY KEY, id bigint)")
+        ph = "%s"
+        cur.executemany(
+            f"INSERT INTO bench_leaf VALUES ({', '.join([ph] * 10)})",
+            [
+                (i, mg.pk, grid.pk, community.pk, street.pk, mg.path, *mb)
+                for i, (mg, grid, community, mb, street) in enumerate(w["leaves"])
+            ],
+        )
+        cur.executemany("INSERT INTO bench_cat VALUES (%s, %s)", list(enumerate(cats)))
+    n_leaf, n_cat, district = len(w["leaves"]), len(cats), w["district"].pk
+    if pg:
+        rnd = "random()"
+        rows = "generate_series(1, {k})"
+        now_sql = "CAST(%(now)s AS timestamptz)"
+        stamp = "{e}"
+        yes, no = "true", "false"
+        data = "'{}'::jsonb"
+    else:
+        rnd = "((abs(random()) %% 1000000) / 1000000.0)"
+        rows = "g"
+        now_sql = "%(now)s"
+        stamp = "strftime('%%Y-%%m-%%d %%H:%%M:%%f', {e})"
+        yes, no = "1", "0"
+        data = "'{}'"
+
+    if pg:
+
+        def shift(ts, e, unit):
+            return f"({ts} + ({e}) * interval '1 {unit}')"
+    else:
+
+        def shift(ts, e, unit):
+            return f"strftime('%%Y-%%m-%%d %%H:%%M:%%f', {ts}, (({e})) || ' {unit}s')"
+
+    now_ts = now_sql
+
+    # r: the random draws; t: the times derived from them; then the row.
+    def draw(k: int) -> str:  # a random integer in [0, k)
+        return f"CAST(floor({rnd} * {k}) AS integer)" if pg else f"(abs(random()) %% {k})"
+
+    draws = (
+        f"SELECT {draw(n_leaf)} AS li, {draw(n_cat)} AS ci, 60 + {draw(525600 - 60)} AS mins,"
+        f" {rnd} < {open_share} AS is_open, {draw(672)} - 336 AS due_h, {draw(3)} AS st,"
+        f" {rnd} AS r_stale, 1 + {draw(24)} AS esc_h, {rnd} AS rx, {rnd} AS ry FROM {rows}"
+    )
+    created = shift(now_ts, "-mins", "minute")
+    timed = (
+        f"SELECT r.*, l.mg, l.grid, l.community, l.street, l.path,"
+        f" l.x0 + (l.x1 - l.x0) * rx AS lng, l.y0 + (l.y1 - l.y0) * ry AS lat, c.id AS cat,"
+        f" {created} AS created,"
+        f" CASE WHEN is_open THEN {shift(now_ts, 'due_h', 'hour')}"
+        f" ELSE {shift(created, '72', 'hour')} END AS due,"
+        f" CASE WHEN is_open THEN NULL ELSE"
+        f" (CASE WHEN {shift(created, '48', 'hour')} < {now_ts}"
+        f" THEN {shift(created, '48', 'hour')} ELSE {now_ts} END) END AS closed"
+        " FROM r JOIN bench_leaf l ON l.idx = r.li JOIN bench_cat c ON c.idx = r.ci"
+    )
+    warn = shift("due", "-6", "hour")
+    lit = (yes, no)
+    # The draws are materialized: SQLite would otherwise draw again at each
+    # reference to a column of the subquery.
+    case_sql = (
+        f"WITH r AS MATERIALIZED ({draws}) INSERT INTO cases_case (district_id, street_id, community_id, grid_id, micro_grid_id,"
+        " area_id, area_path, level_area_id, lng, lat, address, category_id,"
+        " category_suggested, handling, description, source, status, version, anonymous,"
+        " idempotency_key, external_id, media_url, team, alert, supervised, escalations,"
+        " rework_count, extension_count, extension_reason, park_reason, void_reason,"
+        " rating_comment, created_at, accepted_at, registered_at, deadline_start, due_at,"
+        " warn_at, escalate_at, closed_at, archived_at)"
+        f" SELECT {district}, street, community, grid, mg, mg, path, grid, lng, lat, '', cat,"
+        f" {lit[1]}, 'time_limited', '历史工单', 'resident',"
+        " CASE WHEN is_open THEN (CASE st WHEN 0 THEN 'registered' WHEN 1 THEN 'dispatched'"
+        f" ELSE 'handling' END) WHEN {shift('closed', '7', 'day')} > {now_ts} THEN 'closed'"
+        f" ELSE 'archived' END, 1, {lit[1]}, '', '', '', '',"
+        f" CASE WHEN is_open AND r_stale >= {stale} THEN (CASE WHEN due <= {now_ts} THEN 'red'"
+        f" WHEN {warn} <= {now_ts} THEN 'yellow' ELSE '' END) ELSE '' END, {lit[1]},"
+        f" CASE WHEN is_open AND r_stale >= {stale} AND due <= {now_ts} THEN 1 ELSE 0 END,"
+        f" 0, 0, '', '', '', '', {stamp.format(e='created')},"
+        f" {shift('created', '1', 'hour')}, {shift('created', '1', 'hour')},"
+        f" {shift('due', '-72', 'hour')}, {stamp.format(e='due')}, {warn},"
+        f" CASE WHEN is_open AND r_stale >= {stale} AND due <= {now_ts}"
+        f" THEN {shift(now_ts, 'esc_h', 'hour')} ELSE NULL END,"
+        f" {stamp.format(e='closed')},"
+        f" CASE WHEN NOT is_open AND {shift('closed', '7', 'day')} <= {now_ts}"
+        f" THEN {shift('closed', '7', 'day')} ELSE NULL END"
+        f" FROM ({timed}) t"
+    )
+    event_sql = (
+        "INSERT INTO cases_caseevent (case_id, district_id, kind, from_status, to_status, at,"
+        f" note, data, public) SELECT id, district_id, 'report', '', 'reported', created_at,"
+        f" '', {data}, {yes} FROM cases_case WHERE id > %(after)s"
+    )
+    now_param = now if pg else now.replace(tzinfo=None).isoformat(" ")
     done = 0
     while done < n:
         k = min(batch, n - done)
-        rows = []
-        for _ in range(k):
-            mg, grid, community, mb, street = rng.choice(w["leaves"])
-            created = now - timedelta(minutes=rng.randint(60, 60 * 24 * 365))
-            open_ = rng.random() < open_share
-            if open_:
-                due = now + timedelta(hours=rng.randint(-24 * 14, 24 * 14))
-                status = rng.choice(["registered", "dispatched", "handling"])
-                closed_at = None
-            else:
-                due = created + timedelta(days=3)
-                closed_at = min(created + timedelta(days=2), now)
-                status = "closed" if now - closed_at < timedelta(days=7) else "archived"
-            warn = due - timedelta(hours=6)
-            # Lights as the sweep left them; a `--stale` share is left behind
-            # (as after downtime) for the first sweep to catch up on.
-            alert, escalate_at = "", None
-            if open_ and rng.random() >= stale:
-                if due <= now:
-                    alert, escalate_at = "red", now + timedelta(hours=rng.randint(1, 24))
-                elif warn <= now:
-                    alert = "yellow"
-            rows.append(
-                Case(
-                    district=w["district"],
-                    street=street,
-                    community=community,
-                    grid=grid,
-                    micro_grid=mg,
-                    area=mg,
-                    area_path=mg.path,
-                    level_area=grid,
-                    lng=rng.uniform(mb[0], mb[2]),
-                    lat=rng.uniform(mb[1], mb[3]),
-                    category=rng.choice(cats),
-                    handling="time_limited",
-                    description="历史工单",
-                    source="resident",
-                    status=status,
-                    created_at=created,
-                    accepted_at=created + timedelta(hours=1),
-                    registered_at=created + timedelta(hours=1),
-                    deadline_start=due - timedelta(days=3),
-                    due_at=due,
-                    warn_at=warn,
-                    alert=alert,
-                    escalate_at=escalate_at,
-                    escalations=1 if alert == "red" else 0,
-                    closed_at=closed_at,
-                    archived_at=closed_at + timedelta(days=7) if status == "archived" else None,
+        with transaction.atomic(), connection.cursor() as cur:
+            cur.execute("SELECT COALESCE(MAX(id), 0) FROM cases_case")
+            after = cur.fetchone()[0]
+            if not pg:
+                cur.execute(
+                    f"CREATE TEMP TABLE IF NOT EXISTS g AS WITH RECURSIVE s(x) AS"
+                    f" (SELECT 1 UNION ALL SELECT x + 1 FROM s WHERE x < {batch}) SELECT x FROM s"
                 )
-            )
-        with transaction.atomic():
-            made = Case.objects.bulk_create(rows, batch_size=2000)
-            CaseEvent.objects.bulk_create(
-                [
-                    CaseEvent(
-                        case_id=c.pk,
-                        district_id=c.district_id,
-                        kind="report",
-                        to_status="reported",
-                        at=c.created_at,
-                    )
-                    for c in made
-                ],
-                batch_size=2000,
-            )
+                cur.execute(f"DELETE FROM g WHERE x > {k}")
+            cur.execute(case_sql.format(k=k), {"now": now_param})
+            cur.execute(event_sql, {"after": after})
         done += k
-        print(f"  history {done}/{n}", end="\r", flush=True)
+        print(f"  history {done}/{n} ({time.perf_counter() - started:.0f} s)", end="\r", flush=True)
     print()
+    with connection.cursor() as cur:
+        cur.execute("DROP TABLE IF EXISTS bench_leaf")
+        cur.execute("DROP TABLE IF EXISTS bench_cat")
+        cur.execute("DROP TABLE IF EXISTS g")
     return time.perf_counter() - started
 
 
@@ -382,7 +445,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(env: dict, workers: int, port: int) -> subprocess.Popen:
+def start_server(env: dict, workers: int, threads: int, port: int) -> subprocess.Popen:
     granian = str(Path(sys.executable).parent / "granian")
     proc = subprocess.Popen(  # noqa: S603
         [
@@ -396,7 +459,7 @@ def start_server(env: dict, workers: int, port: int) -> subprocess.Popen:
             "--workers",
             str(workers),
             "--blocking-threads",
-            "4",
+            str(threads),
             "--log-level",
             "warning",
             "wangge.wsgi:application",
@@ -416,6 +479,34 @@ def start_server(env: dict, workers: int, port: int) -> subprocess.Popen:
             time.sleep(0.3)
     proc.kill()
     raise RuntimeError("granian did not start")
+
+
+def tree_cpu(pid: int) -> float:
+    """CPU seconds (user + system) of a process and all its descendants."""
+    tick = os.sysconf("SC_CLK_TCK")
+    stats = {}
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                with open(f"/proc/{d}/stat") as fh:
+                    f = fh.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            stats[int(d)] = (int(f[1]), (int(f[11]) + int(f[12])) / tick)
+    tree, todo = set(), [pid]
+    while todo:
+        p = todo.pop()
+        tree.add(p)
+        todo += [c for c, (pp, _) in stats.items() if pp == p and c not in tree]
+    return sum(stats[p][1] for p in tree if p in stats)
+
+
+def machine_busy() -> tuple[float, float]:
+    """(busy, total) jiffies of all CPUs since boot."""
+    with open("/proc/stat") as fh:
+        v = [int(x) for x in fh.readline().split()[1:]]
+    idle = v[3] + v[4]
+    return sum(v) - idle, sum(v)
 
 
 def stop_server(proc: subprocess.Popen) -> None:
@@ -486,12 +577,18 @@ def _load_worker(port, tokens, seconds, threads, box, seed, out):
     out.put({"lat": lat_all, "errors": errors, "codes": codes})
 
 
-def http_intake(port, tokens, seconds, clients, concurrency) -> dict:
+def http_intake(port, tokens, seconds, clients, connections, server_pid) -> dict:
+    """`connections` keep-alive connections in all, spread over up to
+    `clients` load-generator processes."""
     q = mp.Queue()
+    nproc = max(1, min(clients, connections))
+    per = [connections // nproc + (1 if i < connections % nproc else 0) for i in range(nproc)]
     procs = [
-        mp.Process(target=_load_worker, args=(port, tokens, seconds, concurrency, BOX, i, q))
-        for i in range(clients)
+        mp.Process(target=_load_worker, args=(port, tokens, seconds, per[i], BOX, i, q))
+        for i in range(nproc)
     ]
+    load_before = os.getloadavg()[0]
+    cpu0, busy0 = tree_cpu(server_pid), machine_busy()
     started = time.perf_counter()
     for p in procs:
         p.start()
@@ -499,14 +596,27 @@ def http_intake(port, tokens, seconds, clients, concurrency) -> dict:
     for p in procs:
         p.join()
     elapsed = time.perf_counter() - started
+    cpu1, busy1 = tree_cpu(server_pid), machine_busy()
     lat = [x for part in parts for x in part["lat"]]
     codes: dict = {}
     for part in parts:
         for k, v in part["codes"].items():
             codes[str(k)] = codes.get(str(k), 0) + v
+    done = max(len(lat), 1)
     return {
+        "connections": connections,
+        "load_generators": nproc,
         "cases": len(lat),
         "seconds": round(elapsed, 2),
+        # granian and its workers (Django), per created case
+        "app_cpu_ms_per_case": round((cpu1 - cpu0) / done * 1000, 2),
+        # every process on the machine (the database, the load generator,
+        # other people's jobs) over the run, in cores
+        "machine_busy_cores": round(
+            (busy1[0] - busy0[0]) / max(busy1[1] - busy0[1], 1) * (os.cpu_count() or 1), 2
+        ),
+        "loadavg_1m_before": round(load_before, 2),
+        "loadavg_1m_after": round(os.getloadavg()[0], 2),
         "cases_per_s": round(len(lat) / elapsed, 1),
         "p50_ms": round(pct(lat, 50) * 1000, 1) if lat else None,
         "p99_ms": round(pct(lat, 99) * 1000, 1) if lat else None,
@@ -515,8 +625,10 @@ def http_intake(port, tokens, seconds, clients, concurrency) -> dict:
     }
 
 
-def http_reads(port, path, token, n) -> dict:
+def http_reads(port, path, token, n, server_pid) -> dict:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    load_before = os.getloadavg()[0]
+    cpu0 = None
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     lat = []
     for i in range(n + 5):
@@ -527,11 +639,18 @@ def http_reads(port, path, token, n) -> dict:
         assert resp.status == 200, (path, resp.status)
         if i >= 5:  # warm-up
             lat.append(time.perf_counter() - t0)
+        elif i == 4:
+            cpu0 = tree_cpu(server_pid)
+    cpu1 = tree_cpu(server_pid)
     conn.close()
     return {
         "p50_ms": round(pct(lat, 50) * 1000, 1),
         "p95_ms": round(pct(lat, 95) * 1000, 1),
         "n": n,
+        # granian's CPU per request: what the request costs the app,
+        # whatever else the machine is doing
+        "app_cpu_ms_per_request": round((cpu1 - cpu0) / n * 1000, 2),
+        "loadavg_1m_before": round(load_before, 2),
     }
 
 
@@ -546,7 +665,7 @@ def child(db: str, args) -> None:
     from wangge.cases.deadlines import sweep
     from wangge.cases.models import Case
 
-    results: dict = {"db": db, "args": vars(args)}
+    results: dict = {"db": db, "args": vars(args), "loadavg_at_start": os.getloadavg()}
     t0 = time.perf_counter()
     call_command("migrate", verbosity=0)
     if args.reuse:
@@ -562,9 +681,10 @@ def child(db: str, args) -> None:
         s = fill_history(w, args.history, args.stale, args.open_share)
         results["history"] = {"cases": args.history, "insert_s": round(s, 1)}
         print(f"[{db}] history: {args.history} cases in {s:.1f} s", flush=True)
-    if db == "postgres":
-        with connection.cursor() as c:
-            c.execute("ANALYZE")
+    with connection.cursor() as c:
+        # What autovacuum does after a bulk load (PostgreSQL: also the
+        # visibility map that index-only scans need).
+        c.execute("VACUUM (ANALYZE) cases_case" if db == "postgres" else "ANALYZE")
 
     rate = raw_insert_rate(db, w, args.raw)
     results["raw_insert_cases_per_s"] = round(rate, 1)
@@ -572,24 +692,30 @@ def child(db: str, args) -> None:
 
     connection.close()
     env = dict(os.environ)
-    env["PYTHONPATH"] = str(ROOT / "src")
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "src"), str(ROOT / "bench")])
     port = free_port()
-    server = start_server(env, args.workers, port)
+    server = start_server(env, args.workers, args.threads, port)
     try:
-        intake = http_intake(
-            port, w["resident_tokens"], args.seconds, args.clients, args.concurrency
-        )
-        intake["ratio_to_raw"] = round(intake["cases_per_s"] / rate, 3) if rate else None
-        results["http_intake"] = intake
-        print(f"[{db}] HTTP intake: {json.dumps(intake, ensure_ascii=False)}", flush=True)
+        results["http_intake"] = []
+        for conns in [int(c) for c in str(args.concurrency).split(",")]:
+            intake = http_intake(
+                port, w["resident_tokens"], args.seconds, args.clients, conns, server.pid
+            )
+            intake["ratio_to_raw"] = round(intake["cases_per_s"] / rate, 3) if rate else None
+            results["http_intake"].append(intake)
+            print(f"[{db}] HTTP intake: {json.dumps(intake, ensure_ascii=False)}", flush=True)
         results["board"] = http_reads(
-            port, f"/api/v1/cases/board/{w['street'].pk}", None, args.reads
+            port, f"/api/v1/cases/board/{w['street'].pk}", None, args.reads, server.pid
         )
         results["list"] = http_reads(
-            port, "/api/v1/cases/?limit=50", w["dispatcher_token"], args.reads
+            port, "/api/v1/cases/?limit=50", w["dispatcher_token"], args.reads, server.pid
         )
         results["list_open_filtered"] = http_reads(
-            port, "/api/v1/cases/?open=true&alert=red&limit=50", w["dispatcher_token"], args.reads
+            port,
+            "/api/v1/cases/?open=true&alert=red&limit=50",
+            w["dispatcher_token"],
+            args.reads,
+            server.pid,
         )
         print(f"[{db}] board {results['board']}  list {results['list']}", flush=True)
     finally:
@@ -612,17 +738,17 @@ def child(db: str, args) -> None:
     print(f"[{db}] wrote {out.relative_to(ROOT)}")
 
 
-def prepare_postgres(reuse: bool = False) -> str:
+def prepare_postgres(name: str, reuse: bool = False) -> str:
     import psycopg
 
     with psycopg.connect(PG_URL, autocommit=True) as conn:
         if reuse:
             parts = urllib.parse.urlsplit(PG_URL)
-            return urllib.parse.urlunsplit(parts._replace(path=f"/{PG_DB}"))
-        conn.execute(f"DROP DATABASE IF EXISTS {PG_DB} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {PG_DB}")
+            return urllib.parse.urlunsplit(parts._replace(path=f"/{name}"))
+        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {name}")
     parts = urllib.parse.urlsplit(PG_URL)
-    return urllib.parse.urlunsplit(parts._replace(path=f"/{PG_DB}"))
+    return urllib.parse.urlunsplit(parts._replace(path=f"/{name}"))
 
 
 def main() -> None:
@@ -640,14 +766,20 @@ def main() -> None:
     ap.add_argument("--raw", type=int, default=2000, help="cases for the raw insert rate")
     ap.add_argument("--seconds", type=float, default=15)
     ap.add_argument("--workers", type=int, default=2, help="granian workers")
-    ap.add_argument("--clients", type=int, default=2, help="load generator processes")
-    ap.add_argument("--concurrency", type=int, default=4, help="connections per process")
+    ap.add_argument("--threads", type=int, default=4, help="granian blocking threads per worker")
+    ap.add_argument("--clients", type=int, default=2, help="load generator processes (at most)")
+    ap.add_argument(
+        "--concurrency",
+        default="1,4,16,32",
+        help="connections in all, comma-separated: one intake run each",
+    )
     ap.add_argument("--reads", type=int, default=200)
     ap.add_argument(
         "--reuse",
         action="store_true",
-        help="PostgreSQL: keep the database of the last run (skip the history)",
+        help="keep the database of the last run (skip the world and the history)",
     )
+    ap.add_argument("--pg-db", default=PG_DB, help="PostgreSQL database (dropped and re-created)")
     ap.add_argument("--child", choices=["sqlite", "postgres"], help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
@@ -658,19 +790,26 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             env = dict(
                 os.environ,
-                DJANGO_SETTINGS_MODULE="wangge.settings.base",
+                DJANGO_SETTINGS_MODULE="cases_settings",
                 WANGGE_VAR_DIR=tmp,
                 WANGGE_LOG_LEVEL="WARNING",
-                PYTHONPATH=str(ROOT / "src"),
+                PYTHONPATH=os.pathsep.join([str(ROOT / "src"), str(ROOT / "bench")]),
             )
-            env["DATABASE_URL"] = (
-                f"sqlite:///{tmp}/bench.sqlite3" if db == "sqlite" else prepare_postgres(args.reuse)
-            )
+            if db == "sqlite":
+                # Kept beside the other bench databases so --reuse finds it.
+                path = ROOT / "var" / "bench" / "cases-bench.sqlite3"
+                path.parent.mkdir(parents=True, exist_ok=True)
+                if not args.reuse:
+                    for suffix in ("", "-wal", "-shm"):
+                        Path(f"{path}{suffix}").unlink(missing_ok=True)
+                env["DATABASE_URL"] = f"sqlite:///{path}"
+            else:
+                env["DATABASE_URL"] = prepare_postgres(args.pg_db, args.reuse)
             argv = [sys.executable, __file__, "--child", db]
             for k, v in vars(args).items():
                 if k == "reuse":
                     argv += ["--reuse"] if v else []
-                elif k not in ("child", "db"):
+                elif k not in ("child", "db", "pg_db"):
                     argv += [f"--{k.replace('_', '-')}", str(v)]
             subprocess.run(argv, env=env, check=True)  # noqa: S603
 

@@ -318,9 +318,22 @@ class Case(models.Model):
         indexes = [
             models.Index(fields=["area_path", "status"], name="case_path_status"),
             # Open cases only (a small share of the table): boards and queues.
+            # Covering (every column the board and the open counts read), so
+            # both are index-only scans of this small index.
             models.Index(
-                fields=["area_path", "created_at"],
-                name="case_open_path_created",
+                fields=[
+                    "area_path",
+                    "created_at",
+                    "id",
+                    "status",
+                    "alert",
+                    "due_at",
+                    "grid",
+                    "area",
+                    "category",
+                    "building",
+                ],
+                name="case_open_board",
                 condition=models.Q(status__in=OPEN_STATUSES),
             ),
             # The deadline sweep: one small partial index per step, over the
@@ -343,12 +356,21 @@ class Case(models.Model):
             ),
             models.Index(fields=["status", "closed_at"], name="case_status_closed"),
             # Recently closed cases for the public board, newest first.
+            # The area is the second key: its range is checked inside the
+            # index, so only the rows shown are read from the table.
             models.Index(
-                fields=["closed_at"],
-                name="case_closed_recent",
+                fields=["closed_at", "area_path"],
+                name="case_closed_recent_path",
                 condition=models.Q(status__in=CLOSED_STATUSES),
             ),
             models.Index(fields=["category", "created_at"], name="case_category_created"),
+            # Duplicate detection on intake: open cases of a category in a
+            # latitude band, longitude checked in the index (intake_rows).
+            models.Index(
+                fields=["category", "lat", "lng"],
+                name="case_open_duplicate",
+                condition=models.Q(status__in=OPEN_STATUSES),
+            ),
             models.Index(fields=["department", "status"], name="case_department_status"),
             models.Index(fields=["created_at"], name="case_created"),
         ]

@@ -191,6 +191,11 @@ class MetricsOut(Schema):
     avg_hours_to_accept: float | None
     avg_hours_to_handle: float | None
     self_handled_share: float | None
+    # Only with department_id: cases as lead / assist / whistled, whistle calls
+    # and the share answered by their response deadline.
+    department_roles: dict[str, int] | None = None
+    whistle_calls: int | None = None
+    whistle_response_rate: float | None = None
 
 
 class ImportOut(Schema):

@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.db import connection
 from django.db.models import (
     Avg,
     Count,
@@ -150,13 +151,18 @@ def case_page(
     read newest-first along the `created_at` index, with the scope as a
     prefix filter (`startswith`, which no planner turns into a range scan);
     a range scan over a street's whole history followed by a sort costs far
-    more. The scope is the same `scope_for` paths either way."""
+    more. Open cases only (a small share) go the other way: a range scan of
+    the partial index on open rows, then a sort. The page's ids come first,
+    from the case table alone; its rows (with category, area, department)
+    are read by id, so no join runs over more than the page. The scope is
+    the same `scope_for` paths either way."""
     f = filters or CaseFilters()
     qs = case_list(actor=actor, filters=f)
     count = qs.order_by()[: cap + 1].count()
     scope = scope_for(actor)
     wide = (
-        scope.is_staff_scope
+        not f.open
+        and scope.is_staff_scope
         and not scope.unrestricted
         and not f.area_id
         and scope.grants
@@ -175,7 +181,10 @@ def case_page(
         ).order_by("-created_at", "-pk")
     else:
         page_qs = qs
-    return count, list(page_qs[offset : offset + limit])
+    ids = list(page_qs.values_list("pk", flat=True)[offset : offset + limit])
+    rows = Case.objects.filter(pk__in=ids).select_related("category", "area", "department")
+    by_id = {c.pk: c for c in rows.defer(*_AREA_GEOMETRY)}
+    return count, [by_id[i] for i in ids]
 
 
 def case_timeline(*, actor, case: Case) -> list[CaseEvent]:
@@ -203,9 +212,11 @@ def board(*, area: Area, now: datetime | None = None, limit: int = 200) -> dict:
     numbered, with category, place, status, deadline and days open; the grids
     under the area with no open case are listed as cleared (清零).
 
-    Two small indexed queries (open cases by the partial index on open rows;
-    recently closed ones by status and closing time) rather than one OR over
-    the area's whole history."""
+    Small indexed queries on the case table alone — open cases and their
+    count per grid (index-only scans of the covering partial index on open
+    rows), cases closed in the last 30 days (the closed-recent index, area
+    checked inside it) — then the names of the few categories, areas and
+    buildings shown; no join runs over the area's whole history."""
     now = now or timezone.now()
     in_area = subtree_q(area.path, "area_path")
     fields = (
@@ -215,20 +226,27 @@ def board(*, area: Area, now: datetime | None = None, limit: int = 200) -> dict:
         "due_at",
         "alert",
         "closed_at",
-        "category__name",
-        "building__name",
-        "area__name",
-        "grid__name",
+        "category_id",
+        "building_id",
+        "area_id",
+        "grid_id",
     )
-    open_rows = list(
-        Case.objects.filter(in_area, status__in=OPEN_STATUSES)
+    # Open cases have no closing time; leaving it out keeps the scan index-only.
+    open_rows = [
+        (*r[:5], None, *r[5:])
+        for r in Case.objects.filter(in_area, status__in=OPEN_STATUSES)
         .order_by("-created_at", "-pk")
-        .values_list(*fields)[:limit]
+        .values_list(*(f for f in fields if f != "closed_at"))[:limit]
+    ]
+    # SQLite's planner would range-scan the area's whole history on
+    # (area_path, status); a prefix test, which it cannot use as a range,
+    # sends it to the closed-recent index like PostgreSQL.
+    closed_in_area = (
+        Q(area_path__startswith=area.path) if connection.vendor == "sqlite" else in_area
     )
-    # Driven by the recent-closed index; the area is a prefix filter on it.
     closed_rows = list(
         Case.objects.filter(
-            area_path__startswith=area.path,
+            closed_in_area,
             status__in=CLOSED_STATUSES,
             closed_at__gte=now - timedelta(days=BOARD_CLOSED_DAYS),
         )
@@ -247,16 +265,32 @@ def board(*, area: Area, now: datetime | None = None, limit: int = 200) -> dict:
         .annotate(n=Count("pk"))
         .values_list("grid_id", "n")
     )
+    names = {r[6] for r in rows}
+    cat_names = dict(Category.objects.filter(pk__in=names).values_list("pk", "name"))
+    grid_names = {pk: name for pk, name, _ in grids}
+    area_ids = {r[8] for r in rows} | {r[9] for r in rows if r[9]}
+    area_names = dict(
+        Area.objects.filter(pk__in=area_ids - set(grid_names)).values_list("pk", "name")
+    )
+    area_names.update(grid_names)
+    building_ids = {r[7] for r in rows if r[7]}
+    building_names = {}
+    if building_ids:
+        from wangge.people.models import Building
+
+        building_names = dict(
+            Building.objects.filter(pk__in=building_ids).values_list("pk", "name")
+        )
     labels = {s: str(Status(s).label) for s in Status.values}
     items = []
-    for pk, created, status, due, alert, closed, cat, building, area_name, grid in rows:
+    for pk, created, status, due, alert, closed, cat, building, area_id, grid in rows:
         end = closed or now
         items.append(
             {
                 "number": f"{created.astimezone(TZ):%Y}{pk:08d}",
-                "category": cat,
-                "place": building or area_name,
-                "grid": grid or "",
+                "category": cat_names.get(cat, ""),
+                "place": building_names.get(building) or area_names.get(area_id, ""),
+                "grid": area_names.get(grid, "") if grid else "",
                 "status": status,
                 "status_label": labels[status],
                 "is_open": status in OPEN_STATUSES,
@@ -306,15 +340,36 @@ def metrics(
       whose 7-day rating window passed, count as no rating);
     - average hours to accept = mean(accepted − reported);
     - average hours to handle = mean(handled − dispatched);
-    - self-handled share = closed cases handled by the grid team ÷ closed."""
+    - self-handled share = closed cases handled by the grid team ÷ closed.
+
+    With `department_id` the cases are those the department took part in —
+    as lead (the case's department), assisting in joint handling (联办), or
+    whistled in (吹哨) — each counted once, with the same formulas; the
+    result adds how many cases in each role (`department_roles`) and, for
+    whistles, the on-time response rate = calls answered by their response
+    deadline ÷ calls whose deadline fell on or before min(end, now)."""
     now = now or timezone.now()
     as_of = min(end, now)
     qs = visible_cases(actor).filter(created_at__gte=start, created_at__lt=end)
     qs = qs.exclude(status__in=[Status.VOIDED, Status.MERGED])
     if area is not None:
         qs = qs.filter(subtree_q(area.path, "area_path"))
+    roles = {}
     if department_id:
-        qs = qs.filter(department_id=department_id)
+
+        def part(role):
+            return Exists(
+                CaseDepartment.objects.filter(
+                    case=OuterRef("pk"), department_id=department_id, role=role
+                )
+            )
+
+        roles = {
+            "lead": Q(department_id=department_id) | Q(part(CaseDepartment.Role.LEAD)),
+            "assist": Q(part(CaseDepartment.Role.ASSIST)),
+            "whistled": Q(part(CaseDepartment.Role.WHISTLED)),
+        }
+        qs = qs.filter(roles["lead"] | roles["assist"] | roles["whistled"])
     closed = Q(status__in=CLOSED_STATUSES)
     due = Q(due_at__lte=as_of)
     hours = DurationField()
@@ -338,6 +393,7 @@ def metrics(
             ExpressionWrapper(F("handled_at") - F("dispatched_at"), output_field=hours),
             filter=Q(handled_at__isnull=False, dispatched_at__isnull=False),
         ),
+        **{f"role_{k}": Count("pk", filter=q) for k, q in roles.items()},
     )
 
     def rate(a: int, b: int):
@@ -346,7 +402,7 @@ def metrics(
     def mean_hours(d):
         return round(d.total_seconds() / 3600, 2) if d is not None else None
 
-    return {
+    out = {
         "start": start,
         "end": end,
         "cases": agg["total"],
@@ -362,3 +418,20 @@ def metrics(
         "avg_hours_to_handle": mean_hours(agg["handle"]),
         "self_handled_share": rate(agg["self_handled"], agg["closed"]),
     }
+    if department_id:
+        calls = CaseDepartment.objects.filter(
+            case__in=qs.values("pk"),
+            department_id=department_id,
+            role=CaseDepartment.Role.WHISTLED,
+        ).aggregate(
+            calls=Count("pk"),
+            due=Count("pk", filter=Q(respond_by__lte=as_of)),
+            on_time=Count(
+                "pk",
+                filter=Q(respond_by__lte=as_of, responded_at__lte=F("respond_by")),
+            ),
+        )
+        out["department_roles"] = {k: agg[f"role_{k}"] for k in roles}
+        out["whistle_calls"] = calls["calls"]
+        out["whistle_response_rate"] = rate(calls["on_time"], calls["due"])
+    return out

@@ -24,7 +24,7 @@ from wangge.points.services import points_for_case_move
 from wangge.teams.roles import Role
 from wangge.teams.scope import scope_for
 
-from . import deadlines
+from . import deadlines, intake_rows
 from .flow import MOVE_LABELS, PUBLIC_MOVES, TABLE, Move, Who, allowed
 from .media import Photo, validate_photos
 from .models import (
@@ -79,9 +79,21 @@ def _chain_for_area(area: Area) -> list[Area]:
 
 
 def _locate(lng: float, lat: float) -> list[Area]:
-    from wangge.areas.locator import locate
+    """The chain city … leaf for a point. The leaf comes from the in-memory
+    locator; its chain is cached per leaf like the other reference data
+    (CACHE_SECONDS, dropped at once when an area is saved here)."""
+    from wangge.areas.locator import locate, locate_leaf_id
 
-    return list(locate(lng=lng, lat=lat))
+    leaf = locate_leaf_id(lng, lat)
+    if leaf is None:
+        return []
+    chains = _cached("chains", dict)
+    chain = chains.get(leaf)
+    if chain is None:
+        chain = list(locate(lng=lng, lat=lat))  # one query; rebuilds a stale index
+        if chain and chain[-1].pk == leaf:
+            chains[leaf] = chain
+    return list(chain)
 
 
 def _place(chain: list[Area]) -> dict:
@@ -223,24 +235,21 @@ def find_duplicate(
     *, category: Category, lng: float, lat: float, at: datetime, exclude_id=None
 ) -> Case | None:
     """The nearest open case of the same category within 100 m and 7 days."""
-    dlat = DUPLICATE_METERS / 111_320
-    dlng = DUPLICATE_METERS / (111_320 * max(math.cos(math.radians(lat)), 0.01))
-    qs = Case.objects.filter(
-        category=category,
-        created_at__gte=at - timedelta(days=DUPLICATE_DAYS),
-        created_at__lte=at,
-        status__in=OPEN_STATUSES,
-        lat__range=(lat - dlat, lat + dlat),
-        lng__range=(lng - dlng, lng + dlng),
+    rows = intake_rows.nearby_open(
+        category_id=getattr(category, "pk", category),
+        lng=lng,
+        lat=lat,
+        at=at,
+        metres=DUPLICATE_METERS,
+        days=DUPLICATE_DAYS,
+        exclude_id=exclude_id,
     )
-    if exclude_id:
-        qs = qs.exclude(pk=exclude_id)
     best = None
-    for c in qs.only("pk", "lng", "lat")[:50]:
-        d = distance_m(lng, lat, c.lng, c.lat)
+    for pk, c_lng, c_lat in rows:
+        d = distance_m(lng, lat, c_lng, c_lat)
         if d <= DUPLICATE_METERS and (best is None or d < best[0]):
-            best = (d, c)
-    return best[1] if best else None
+            best = (d, (pk, c_lng, c_lat))
+    return Case.from_db("default", ["id", "lng", "lat"], best[1]) if best else None
 
 
 # ---------------------------------------------------------------- intake
@@ -299,156 +308,173 @@ def case_report(
     without one the chosen area is used, and a resident's home grid last."""
     at = at or timezone.now()
     idempotency_key = (idempotency_key or "").strip()[:80]
-    if idempotency_key and actor is not None:
-        existing = _by_key(actor, idempotency_key)
+    replay_key = idempotency_key if actor is not None else ""
+    # No look-up of the key first: the insert itself finds a replay (ON
+    # CONFLICT DO NOTHING on the key's unique index). A replay that no longer
+    # passes the checks below still gets its case back.
+    try:
+        description = _check_text(description)
+        point = _check_point(lng, lat)
+        checked_photos: list[Photo] = validate_photos(photos)
+        is_resident = actor is not None and getattr(actor, "kind", "") == "resident"
+        scope = scope_for(actor) if actor is not None and not is_resident else None
+
+        if source is None:
+            if is_resident:
+                source = Source.RESIDENT
+            elif proxy_for is not None:
+                source = Source.PROXY
+            elif found_on_visit:
+                source = Source.VISIT
+            else:
+                source = Source.GRID
+        if (
+            check_scope
+            and actor is not None
+            and not is_resident
+            and not scope.unrestricted
+            and not (scope.roles & REPORTER_ROLES)
+        ):
+            raise PermissionDenied("not_allowed", "您的角色不能上报工单")
+
+        # Category: given, else suggested from the text, else 其他问题.
+        suggested = category_suggested
+        if category in (None, ""):
+            found = category_suggest(text=description, limit=1)
+            category = found[0] if found else _fallback_category()
+            suggested = True
+        else:
+            category = resolve_category(category)
+        if anonymous and not category.anonymous_allowed:
+            raise DomainError(
+                "anonymous_not_allowed", f"“{category.name}”类事项不允许匿名上报", status=422
+            )
+
+        # Place.
+        if point is not None:
+            chain = _locate(*point)
+            if not chain:
+                raise DomainError("outside_city", "该位置不在本市范围内", status=422)
+        elif area is not None:
+            chain = _chain_for_area(area)
+        elif is_resident and scope_for(actor).home_grid_path:
+            chain = _chain_for_area(Area.objects.get(path=scope_for(actor).home_grid_path))
+        else:
+            raise DomainError("location_required", "请在地图上选点或选择所在区域", status=422)
+        place = _place(chain)
+        if (
+            check_scope
+            and actor is not None
+            and not is_resident
+            and not scope.covers(place["area_path"])
+        ):
+            # A place outside one's areas looks like one that does not exist (404).
+            raise DomainError("outside_scope", "该位置不在您的管辖范围内", status=404)
+
+        resident = None
+        if proxy_for is not None:
+            from wangge.people.models import Resident
+            from wangge.teams.scope import scoped
+
+            rid = getattr(proxy_for, "pk", proxy_for)
+            resident = scoped(Resident.objects.all(), actor).filter(pk=rid).first()
+            if resident is None:
+                raise DomainError(
+                    "unknown_resident", "代办对象不存在或不在您的管辖范围内", status=422
+                )
+            reporter_name = reporter_name or resident.name
+        if building is not None:
+            from wangge.people.models import Building
+
+            bid = getattr(building, "pk", building)
+            building = Building.objects.filter(pk=bid, grid=place["grid"]).first()
+            if building is None:
+                raise DomainError("bad_building", "楼栋不在该网格内", status=422)
+
+    except DomainError:
+        existing = _by_key(actor, replay_key) if replay_key else None
         if existing is not None:
             return existing, False
-
-    description = _check_text(description)
-    point = _check_point(lng, lat)
-    checked_photos: list[Photo] = validate_photos(photos)
-    is_resident = actor is not None and getattr(actor, "kind", "") == "resident"
-    scope = scope_for(actor) if actor is not None and not is_resident else None
-
-    if source is None:
-        if is_resident:
-            source = Source.RESIDENT
-        elif proxy_for is not None:
-            source = Source.PROXY
-        elif found_on_visit:
-            source = Source.VISIT
-        else:
-            source = Source.GRID
-    if (
-        check_scope
-        and actor is not None
-        and not is_resident
-        and not scope.unrestricted
-        and not (scope.roles & REPORTER_ROLES)
-    ):
-        raise PermissionDenied("not_allowed", "您的角色不能上报工单")
-
-    # Category: given, else suggested from the text, else 其他问题.
-    suggested = category_suggested
-    if category in (None, ""):
-        found = category_suggest(text=description, limit=1)
-        category = found[0] if found else _fallback_category()
-        suggested = True
-    else:
-        category = resolve_category(category)
-    if anonymous and not category.anonymous_allowed:
-        raise DomainError(
-            "anonymous_not_allowed", f"“{category.name}”类事项不允许匿名上报", status=422
-        )
-
-    # Place.
-    if point is not None:
-        chain = _locate(*point)
-        if not chain:
-            raise DomainError("outside_city", "该位置不在本市范围内", status=422)
-    elif area is not None:
-        chain = _chain_for_area(area)
-    elif is_resident and scope_for(actor).home_grid_path:
-        chain = _chain_for_area(Area.objects.get(path=scope_for(actor).home_grid_path))
-    else:
-        raise DomainError("location_required", "请在地图上选点或选择所在区域", status=422)
-    place = _place(chain)
-    if (
-        check_scope
-        and actor is not None
-        and not is_resident
-        and not scope.covers(place["area_path"])
-    ):
-        # A place outside one's areas looks like one that does not exist (404).
-        raise DomainError("outside_scope", "该位置不在您的管辖范围内", status=404)
-
-    resident = None
-    if proxy_for is not None:
-        from wangge.people.models import Resident
-        from wangge.teams.scope import scoped
-
-        rid = getattr(proxy_for, "pk", proxy_for)
-        resident = scoped(Resident.objects.all(), actor).filter(pk=rid).first()
-        if resident is None:
-            raise DomainError("unknown_resident", "代办对象不存在或不在您的管辖范围内", status=422)
-        reporter_name = reporter_name or resident.name
-    if building is not None:
-        from wangge.people.models import Building
-
-        bid = getattr(building, "pk", building)
-        building = Building.objects.filter(pk=bid, grid=place["grid"]).first()
-        if building is None:
-            raise DomainError("bad_building", "楼栋不在该网格内", status=422)
+        raise
 
     handling = Handling.PROXY if resident is not None else category.handling
     department = route_department(category, chain)
     duplicate = (
         find_duplicate(category=category, lng=point[0], lat=point[1], at=at) if point else None
     )
+    case = Case(
+        **place,
+        lng=point[0] if point else None,
+        lat=point[1] if point else None,
+        address=(address or "")[:200],
+        building=building,
+        category=category,
+        category_suggested=suggested,
+        handling=handling,
+        description=description,
+        source=source,
+        created_by=actor,
+        anonymous=anonymous,
+        on_behalf_of=resident,
+        idempotency_key=replay_key,
+        external_id=(external_id or "")[:64],
+        media_url=(media_url or "")[:500],
+        department=department,
+        duplicate_of=duplicate,
+        created_at=at,
+    )
+    phone_enc = ""
+    if resident is not None and resident.phone_enc:
+        phone_enc = resident.phone_enc
+    elif reporter_phone:
+        phone_enc = encrypt_phone(reporter_phone)
+    reporter = CaseReporter(
+        case=case,
+        # Hotline callers and Open311 posters are not users here: they
+        # hear back by SMS; proxy cases notify the resident by phone.
+        user=actor if source in _USER_SOURCES else None,
+        name=(reporter_name or "")[:50],
+        phone_enc=phone_enc,
+        phone_masked=(
+            mask_phone(reporter_phone)
+            if reporter_phone
+            else (resident.phone_masked if resident else "")
+        ),
+        anonymous=anonymous,
+    )
+    event = CaseEvent(
+        case=case,
+        district_id=case.district_id,
+        kind="report",
+        to_status=Status.REPORTED,
+        actor=actor,
+        at=at,
+        data={"source": source, "duplicate_of": duplicate.pk if duplicate else None},
+    )
+    # The case's area for the write audit's rows of the reporter and event
+    # (rows without an area of their own are otherwise filed under the
+    # actor's area, which costs a look-up).
+    reporter.area_path = event.area_path = case.area_path
     try:
         with transaction.atomic():
-            case = Case.objects.create(
-                **place,
-                lng=point[0] if point else None,
-                lat=point[1] if point else None,
-                address=(address or "")[:200],
-                building=building,
-                category=category,
-                category_suggested=suggested,
-                handling=handling,
-                description=description,
-                source=source,
-                created_by=actor,
-                anonymous=anonymous,
-                on_behalf_of=resident,
-                idempotency_key=idempotency_key if actor is not None else "",
-                external_id=(external_id or "")[:64],
-                media_url=(media_url or "")[:500],
-                department=department,
-                duplicate_of=duplicate,
-                created_at=at,
-            )
-            phone_enc = ""
-            if resident is not None and resident.phone_enc:
-                phone_enc = resident.phone_enc
-            elif reporter_phone:
-                phone_enc = encrypt_phone(reporter_phone)
-            CaseReporter.objects.create(
-                case=case,
-                # Hotline callers and Open311 posters are not users here: they
-                # hear back by SMS; proxy cases notify the resident by phone.
-                user=actor if source in _USER_SOURCES else None,
-                name=(reporter_name or "")[:50],
-                phone_enc=phone_enc,
-                phone_masked=(
-                    mask_phone(reporter_phone)
-                    if reporter_phone
-                    else (resident.phone_masked if resident else "")
-                ),
-                anonymous=anonymous,
-            )
-            event = record_event(
-                case,
-                kind="report",
-                actor=actor,
-                at=at,
-                to_status=Status.REPORTED,
-                note="",
-                data={"source": source, "duplicate_of": duplicate.pk if duplicate else None},
-            )
-            _save_photos(case, event, checked_photos, CaseAttachment.Kind.INTAKE)
-            rollups.case_changed(case, None)
+            # One statement on PostgreSQL; nothing written on a replay.
+            created = intake_rows.insert(case, reporter, event)
+            if created:
+                _save_photos(case, event, checked_photos, CaseAttachment.Kind.INTAKE)
+                rollups.case_changed(case, None)
     except IntegrityError:
-        # A concurrent retry with the same key (or external id) won the race.
-        if idempotency_key and actor is not None:
-            existing = _by_key(actor, idempotency_key)
-            if existing is not None:
-                return existing, False
-        if external_id:
+        created = False
+        if not (replay_key or external_id):
+            raise
+    if not created:
+        # The key (or the external id) was taken: by an earlier send of this
+        # report, or a concurrent retry that won the race.
+        existing = _by_key(actor, replay_key) if replay_key else None
+        if existing is None and external_id:
             existing = Case.objects.filter(source=source, external_id=external_id).first()
-            if existing is not None:
-                return existing, False
-        raise
+        if existing is None:
+            raise Conflict("duplicate_request", "重复提交，请稍后重试")
+        return existing, False
     return case, True
 
 

@@ -148,14 +148,9 @@ def _user(request):
         return user
     header = request.META.get("HTTP_AUTHORIZATION", "")
     if header[:7].lower() == "bearer ":
-        from wangge.accounts.models import ApiToken
+        from wangge.accounts.auth import bearer_token
 
-        row = (
-            ApiToken.objects.active()
-            .select_related("user")
-            .filter(key_hash=ApiToken.hash(header[7:].strip()))
-            .first()
-        )
+        row = bearer_token(request, header[7:].strip())
         if row is not None and row.user.is_active:
             request._rate_limit_user = row.user
             return row.user

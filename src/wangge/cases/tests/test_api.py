@@ -232,7 +232,8 @@ def test_list_query_count_is_pinned(client, world):
         report(world, point=(120.05 + i * 0.003, 30.3), description=f"第{i}处垃圾")
     many, m = count()
     assert (n, m) == (1, 9)
-    assert few == many <= 5
+    # session, user, grants, count, the page's ids, its rows: whatever the size
+    assert few == many <= 6
 
 
 def test_board_is_public_numbered_and_personal_data_free(client, world):

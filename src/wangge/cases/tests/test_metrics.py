@@ -123,3 +123,100 @@ def test_metrics_api(client, world):
     client.force_login(world.resident)
     r = client.get("/api/v1/cases/metrics", {"start": "2026-03-01", "end": "2026-04-01"})
     assert r.status_code == 403
+
+
+def build_joint(world):
+    """Two more March cases with departments in other roles than lead."""
+    w = world
+    # c8: 路灯, joint handling: 执法局 leads, 住建 assists; closed on time, rated 4.
+    c8 = report(w, category="0602", description="路灯杆倾斜", at=at(3, 6, 9))
+    move(c8, "accept", w.dispatcher, at=at(3, 6, 9, 30))
+    move(c8, "register", w.dispatcher, at=at(3, 6, 9, 30))
+    move(
+        c8, "dispatch", w.dispatcher, at=at(3, 6, 10), team="department", department_id=w.dept_zf.pk
+    )
+    move(
+        c8,
+        "joint",
+        w.dispatcher,
+        at=at(3, 6, 10, 30),
+        lead_department_id=w.dept_zf.pk,
+        assist_department_ids=[w.dept_zj.pk],
+    )
+    move(c8, "handle", w.zf_staff, at=at(3, 6, 11))
+    move(c8, "report_back", w.zf_staff, at=at(3, 9, 10), note="已扶正", photos=[photo()])
+    move(c8, "verify_pass", w.dispatcher, at=at(3, 9, 11))
+    move(c8, "close", w.dispatcher, at=at(3, 9, 12))
+    move(c8, "rate", w.resident, at=at(3, 9, 15), rating=4)
+    # c9: 路灯, 执法局 leads; 住建 and 公安 whistled in (response within 8
+    # working hours); 住建 answers in time, 公安 never; still handling.
+    c9 = report(w, category="0602", description="路灯线路裸露", at=at(3, 9, 9))
+    move(c9, "accept", w.dispatcher, at=at(3, 9, 9, 30))
+    move(c9, "register", w.dispatcher, at=at(3, 9, 9, 30))
+    move(
+        c9, "dispatch", w.dispatcher, at=at(3, 9, 10), team="department", department_id=w.dept_zf.pk
+    )
+    move(c9, "handle", w.zf_staff, at=at(3, 9, 10, 30))
+    move(
+        c9,
+        "whistle",
+        w.dispatcher,
+        at=at(3, 9, 11),
+        department_ids=[w.dept_zj.pk, w.dept_ga.pk],
+    )
+    move(c9, "whistle_respond", w.zj_staff, at=at(3, 9, 15), note="派人排查线路")
+    return c8, c9
+
+
+def test_department_metrics_count_assisting_and_whistled_departments(world):
+    """Hand count, March 2026, as of 15 April (c1 c3 from build, c8 c9 above):
+
+    | dept | lead     | assist | whistled | due | closed (on time) | rated (4–5) | calls (in time) |
+    | 住建 | c1, c3   | c8     | c9       | 4   | c1, c8 (2)       | c1 5, c8 4  | 1 (1)           |
+    | 执法 | c8, c9   | –      | –        | 2   | c8 (1)           | c8 4        | 0               |
+    | 公安 | –        | –      | c9       | 1   | –                | –           | 1 (0)           |
+    """
+    build(world)
+    build_joint(world)
+
+    def m(dept):
+        return metrics(
+            actor=world.district_dispatcher,
+            start=at(3, 1, 0),
+            end=at(4, 1, 0),
+            department_id=dept.pk,
+            now=at(4, 15, 9),
+        )
+
+    zj = m(world.dept_zj)
+    assert (zj["cases"], zj["due"], zj["closed"]) == (4, 4, 2)
+    assert zj["closure_rate"] == 0.5 and zj["on_time_rate"] == 1.0
+    assert zj["satisfaction_rate"] == 1.0 and zj["rated"] == 2
+    assert zj["extension_rate"] == 0.25  # c3 of the 4 registered
+    assert zj["department_roles"] == {"lead": 2, "assist": 1, "whistled": 1}
+    assert (zj["whistle_calls"], zj["whistle_response_rate"]) == (1, 1.0)
+
+    zf = m(world.dept_zf)
+    assert (zf["cases"], zf["due"], zf["closed"], zf["closure_rate"]) == (2, 2, 1, 0.5)
+    assert zf["department_roles"] == {"lead": 2, "assist": 0, "whistled": 0}
+    assert (zf["whistle_calls"], zf["whistle_response_rate"]) == (0, None)
+
+    ga = m(world.dept_ga)
+    assert (ga["cases"], ga["due"], ga["closed"], ga["closure_rate"]) == (1, 1, 0, 0.0)
+    assert ga["department_roles"] == {"lead": 0, "assist": 0, "whistled": 1}
+    assert (ga["whistle_calls"], ga["whistle_response_rate"]) == (1, 0.0)
+
+    # Before 公安's response deadline (8 working hours from 9 Mar 11:00 is
+    # 10 Mar 11:00) the call is not yet due.
+    early = metrics(
+        actor=world.district_dispatcher,
+        start=at(3, 1, 0),
+        end=at(4, 1, 0),
+        department_id=world.dept_ga.pk,
+        now=at(3, 10, 9),
+    )
+    assert (early["whistle_calls"], early["whistle_response_rate"]) == (1, None)
+    # Without a department the roles are not reported.
+    assert "department_roles" not in metrics(
+        actor=world.district_dispatcher, start=at(3, 1, 0), end=at(4, 1, 0), now=at(4, 15, 9)
+    )
