@@ -19,7 +19,7 @@ from wangge.areas.models import Area, Level
 from wangge.areas.paths import subtree_q
 from wangge.core.errors import Conflict
 from wangge.serviceteams.selectors import colleague
-from wangge.serviceteams.services import invalid, require
+from wangge.serviceteams.services import invalid, require, save_unique
 from wangge.teams.scope import scope_for
 
 from .models import DualRegistration, HouseholdLink, PartyMember, PartyOrg
@@ -62,12 +62,7 @@ def org_create(
     _require(actor, area.path, "manages_users")
     org = org_check(area=area, kind=kind, name=name, parent=parent)
     org.secretary = (secretary or "").strip()[:50]
-    try:
-        with transaction.atomic():
-            org.save()
-    except IntegrityError as exc:
-        raise Conflict("duplicate", f"{area.name}已有同名同类党组织") from exc
-    return org
+    return save_unique(org, code="duplicate", message=f"{area.name}已有同名同类党组织")
 
 
 def org_check(*, area: Area, kind: str, name: str, parent: PartyOrg | None) -> PartyOrg:
@@ -147,12 +142,7 @@ def member_add(
         if user is None:
             raise _invalid("invalid_user", "未找到该工作人员账号", "user_id")
         member.user, member.name = user, user.name or user.username
-    try:
-        with transaction.atomic():
-            member.save()
-    except IntegrityError as exc:
-        raise Conflict("duplicate_member", f"{member.name}已登记为党员") from exc
-    return member
+    return save_unique(member, code="duplicate_member", message=f"{member.name}已登记为党员")
 
 
 # ---------------------------------------------------------------- 党员联户

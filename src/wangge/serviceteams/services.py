@@ -123,12 +123,7 @@ def team_create(
         promise=_text(promise, "promise", "服务承诺", 200, required=False),
         phone=_phone(phone, "phone", "团队电话"),
     )
-    try:
-        with transaction.atomic():
-            team.save()
-    except IntegrityError as exc:
-        raise Conflict("duplicate", f"{area.name}已有名为“{name}”的服务团队") from exc
-    return team
+    return save_unique(team, code="duplicate", message=f"{area.name}已有名为“{name}”的服务团队")
 
 
 def _services(items: list[str]) -> str:
@@ -152,12 +147,7 @@ def team_update(*, actor, team: ServiceTeam, **fields) -> ServiceTeam:
         team.phone = _phone(fields["phone"], "phone", "团队电话")
     if "is_active" in fields:
         team.is_active = bool(fields["is_active"])
-    try:
-        with transaction.atomic():
-            team.save()
-    except IntegrityError as exc:
-        raise Conflict("duplicate", f"{team.area.name}已有同名的服务团队") from exc
-    return team
+    return save_unique(team, code="duplicate", message=f"{team.area.name}已有同名的服务团队")
 
 
 @transaction.atomic
@@ -200,11 +190,7 @@ def team_member_add(
         member.work_phone = _phone(work_phone, "work_phone", "工作电话")
         if not member.work_phone:
             raise _invalid("required", "外部专业人员请填写工作电话", "work_phone")
-    try:
-        with transaction.atomic():
-            member.save()
-    except IntegrityError as exc:
-        raise Conflict("duplicate_member", f"{member.name}已是该团队成员") from exc
+    save_unique(member, code="duplicate_member", message=f"{member.name}已是该团队成员")
     _touch(team)
     return member
 
@@ -248,6 +234,16 @@ def team_grids_set(*, actor, team: ServiceTeam, grid_ids: list[int]) -> list[Are
     )
     _touch(team)
     return sorted(grids, key=lambda g: g.path)
+
+
+def save_unique(obj, *, code: str, message: str):
+    """Save; a unique constraint that fails becomes a 409 with `message`."""
+    try:
+        with transaction.atomic():
+            obj.save()
+    except IntegrityError as exc:
+        raise Conflict(code, message) from exc
+    return obj
 
 
 def _touch(team: ServiceTeam) -> None:

@@ -1,19 +1,17 @@
 import pytest
 from playwright.sync_api import expect
 
+from .helpers import make_place
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_grid_leader_opens_and_prints_the_grid_map(live_server, page, tree, make_staff):
-    from wangge.people.models import Organization
-
-    Organization.objects.create(
-        district=tree.district_a,
-        grid=tree.grid_a1a_1,
-        area_path=tree.grid_a1a_1.path,
+    make_place(
+        tree,
         name="芦席汇党群服务站",
-        uscc="91330402MA0000001X",
         kind="social",
+        uscc="91330402MA0000001X",
         address="中山路1号",
         lng=120.1,
         lat=30.2,

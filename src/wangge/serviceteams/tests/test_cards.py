@@ -11,6 +11,8 @@ from wangge.serviceteams import cards, services
 from wangge.teams.models import Department
 from wangge.teams.tests.world import make_building
 
+from .helpers import make_place
+
 
 def _text(pdf: bytes) -> tuple[PdfReader, str]:
     reader = PdfReader(io.BytesIO(pdf))
@@ -168,27 +170,21 @@ def test_card_page_scope(grid_team, tree, client, make_staff):
 
 
 def test_grid_map_page_lists_micro_grids_and_facilities(tree, client, grid_team):
-    from wangge.people.models import Organization
-
     make_building(tree.grid_a1a_1, tree.mg_a1a_1_1, name="5幢")
-    Organization.objects.create(
-        district=tree.district_a,
-        grid=tree.grid_a1a_1,
-        area_path=tree.grid_a1a_1.path,
+    make_place(
+        tree,
         name="芦席汇党群服务站",
-        uscc="91330402MA0000001X",
         kind="social",
+        uscc="91330402MA0000001X",
         address="中山路1号",
         lng=120.1,
         lat=30.1,
     )
-    Organization.objects.create(
-        district=tree.district_a,
-        grid=tree.grid_a1a_1,
-        area_path=tree.grid_a1a_1.path,
+    make_place(
+        tree,
         name="芦席汇卫生服务站",
-        uscc="91330402MA0000002X",
         kind="hospital",
+        uscc="91330402MA0000002X",
         address="中山路2号",
         contact_phone="13811112222",
     )
