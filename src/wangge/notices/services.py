@@ -258,10 +258,13 @@ def _insert_progress(notice: Notice) -> None:
     scan of its primary-key range)."""
     d, p, a = Delivery._meta.db_table, GridProgress._meta.db_table, Area._meta.db_table
     q = connection.ops.quote_name
+    # Counted in primary-key order (notice, grid, …): no sort, and one area
+    # look-up per grid rather than per household.
     sql = (
         f"INSERT INTO {p} (notice_id, grid_id, grid_path, total, {q('read')}, reached) "
-        f"SELECT %s, d.grid_id, a.path, COUNT(*), 0, 0 FROM {d} d "
-        f"JOIN {a} a ON a.id = d.grid_id WHERE d.notice_id = %s GROUP BY d.grid_id, a.path"
+        f"SELECT %s, per.grid_id, a.path, per.n, 0, 0 FROM "
+        f"(SELECT grid_id, COUNT(*) AS n FROM {d} WHERE notice_id = %s GROUP BY grid_id) per "
+        f"JOIN {a} a ON a.id = per.grid_id"
     )
     with connection.cursor() as cur:
         cur.execute(sql, [notice.pk, notice.pk])
