@@ -179,11 +179,41 @@ def evaluate(subjects: list[Subject], period: Period, codes=None) -> dict[Subjec
         by_source[d.counts].append(d)
     out: dict[Subject, dict[str, IndexValue]] = {s: {} for s in subjects}
     for counts, group in by_source.items():
-        raw = counts(subjects, period)
+        if group[0].source == "cases":
+            raw = counts(subjects, period)
+        else:
+            raw = _slow_counts(counts, group[0].source, subjects, period)
         for s in subjects:
             for d in group:
                 out[s][d.code] = d.of(raw.get(s, {}))
     return {s: {d.code: out[s][d.code] for d in defs} for s in subjects}
+
+
+# Indices over other apps' tables (presence, evaluations, …) have no rollup
+# here: their raw counts are kept this long in the cache (they move slowly;
+# the screen refreshes every minute anyway).
+SLOW_COUNTS_SECONDS = 300
+LIVE_SECONDS = 60
+
+
+def _cache_key(*parts) -> str:
+    import hashlib
+
+    return "assessment:" + hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
+
+
+def _slow_counts(counts, source: str, subjects: list[Subject], period: Period) -> dict:
+    from django.core.cache import cache
+
+    key = _cache_key(
+        source, period.start, period.end, sorted((s.area_path, s.department_id) for s in subjects)
+    )
+    hit = cache.get(key)
+    if hit is None:
+        raw = counts(subjects, period)
+        hit = [(s.area_path, s.department_id, r) for s, r in raw.items()]
+        cache.set(key, hit, SLOW_COUNTS_SECONDS)
+    return {Subject(area_path=p, department_id=d): r for p, d, r in hit}
 
 
 # ---------------------------------------------------------------- composite
@@ -472,24 +502,31 @@ def category_split(*, area: Area, period: Period, limit: int = 10) -> list[dict]
 
 # ---------------------------------------------------------------- dashboard
 def live_counts(*, area: Area, now=None) -> dict:
-    """Today's numbers straight from cases (small index ranges): reported
-    and closed today, open now, red (overdue) now."""
+    """Today's numbers. Reported today and open now come from the rollup
+    (exact, incremental); closed today and red (overdue) now need the cases
+    and are cached LIVE_SECONDS per area."""
     from datetime import datetime, time
+
+    from django.core.cache import cache
 
     from wangge.cases.models import CLOSED_STATUSES, OPEN_STATUSES, Alert, Case
 
     now = now or timezone.now()
-    start = datetime.combine(now.astimezone(TZ).date(), time.min, tzinfo=TZ)
-    sub = Case.objects.filter(subtree_q(area.path, "area_path"))
-    open_qs = sub.filter(status__in=OPEN_STATUSES)
-    return {
-        "reported_today": sub.filter(created_at__gte=start).count(),
-        "closed_today": Case.objects.filter(status__in=CLOSED_STATUSES, closed_at__gte=start)
-        .filter(subtree_q(area.path, "area_path"))
-        .count(),
-        "open": open_qs.count(),
-        "red": open_qs.filter(alert=Alert.RED).count(),
-    }
+    day = now.astimezone(TZ).date()
+    rows = CaseRollup.objects.filter(depth=len(area.path) // STEP, area_path=area.path)
+    reported = rows.filter(day=day).aggregate(n=Sum("total"))["n"] or 0
+    open_now = rows.aggregate(n=Sum("open"))["n"] or 0
+    key = _cache_key("live", area.path, day)
+    slow = cache.get(key)
+    if slow is None:
+        start = datetime.combine(day, time.min, tzinfo=TZ)
+        sub = Case.objects.filter(subtree_q(area.path, "area_path"))
+        slow = {
+            "closed_today": sub.filter(status__in=CLOSED_STATUSES, closed_at__gte=start).count(),
+            "red": sub.filter(status__in=OPEN_STATUSES, alert=Alert.RED).count(),
+        }
+        cache.set(key, slow, LIVE_SECONDS)
+    return {"reported_today": reported, "open": open_now, **slow}
 
 
 def dashboard(*, actor, area_id, period: Period, by: str = "composite") -> dict:
