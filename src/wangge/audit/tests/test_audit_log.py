@@ -197,3 +197,22 @@ def test_the_city_administrator_reads_the_log_in_the_admin_scoped(client, tree, 
     client.force_login(street_admin)
     # A street cadre manages users in street A1 only: district B's event is not found.
     assert client.get(f"/admin/audit/auditevent/{event.pk}/change/").status_code == 404
+
+
+def test_an_import_is_one_batch_event_with_counts(tree, worker):
+    from wangge.people.importers import import_file
+    from wangge.people.layouts import LAYOUTS
+
+    rows = [
+        [tree.grid_a1a_1.code, tree.mg_a1a_1_1.code, f"0009{i}", f"导入楼{i}", f"导入路{i}号",
+         "住宅楼", "6", "", ""]
+        for i in range(3)
+    ]
+    text = ",".join(LAYOUTS["buildings"].headers) + "\n" + "\n".join(",".join(r) for r in rows)
+    report = import_file(actor=worker, kind="buildings", name="楼栋.csv",
+                         data=text.encode("utf-8"), area=tree.mg_a1a_1_1)
+    assert report.ok and report.written, report.as_dict()
+    events = AuditEvent.objects.filter(model="people.building")
+    assert [e.kind for e in events] == ["batch"]
+    assert events[0].changes["counts"]["created"] == 3
+    assert events[0].actor_id == worker.pk
