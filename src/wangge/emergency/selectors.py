@@ -10,6 +10,7 @@ from wangge.core.errors import DomainError
 from wangge.people.models import Household
 from wangge.teams.scope import scope_for
 
+from .checklist import describe
 from .models import ChecklistAnswer, ChecklistGrid, EmergencyMode, ModeStatus
 
 NOT_FOUND = "应急模式不存在，或不在您的管辖范围内"
@@ -123,4 +124,7 @@ def answer_list(*, actor, mode: EmergencyMode, alerts_only: bool = False, limit:
     qs = ChecklistAnswer.objects.filter(mode=mode).filter(scope.q("area_path"))
     if alerts_only:
         qs = qs.filter(alert=True)
-    return list(qs.select_related("household", "filled_by").order_by("-filled_at", "-pk")[:limit])
+    rows = list(qs.select_related("household", "filled_by").order_by("-filled_at", "-pk")[:limit])
+    for a in rows:
+        a.text = describe(mode.fields, a.answers)
+    return rows

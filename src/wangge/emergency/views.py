@@ -129,7 +129,12 @@ def console_progress(request, mode_id: int):
     return render(
         request,
         "emergency/_progress.html",
-        {"mode": mode, "progress": progress, "poll_seconds": poll_seconds()},
+        {
+            "mode": mode,
+            "progress": progress,
+            "alerts": selectors.answer_list(actor=request.user, mode=mode, alerts_only=True),
+            "poll_seconds": poll_seconds(),
+        },
     )
 
 

@@ -125,4 +125,6 @@ def test_worker_fills_the_emergency_checklist_on_the_phone(live_server, contexts
     assert answer.alert and answer.case_id
     expect(console.get_by_test_id("answered")).to_have_text("1", timeout=20000)
     expect(console.get_by_test_id("alerts")).to_have_text("1", timeout=20000)
+    expect(console.get_by_test_id("alert-list")).to_contain_text("需要帮助：是")
+    expect(console.get_by_test_id("alert-list")).to_contain_text("督办·最高优先级")
     shot(console, "console-emergency")
