@@ -165,6 +165,7 @@ PAGES: dict[str, Page] = {
     "/w/visits/sync/visit/": Page(method="POST", data=lambda s, p, m: {}),
     "/w/visits/sync/care/": Page(method="POST", data=lambda s, p, m: {}),
     "/w/serviceteams/": Page(),
+    "/m/activities/": Page(),  # a resident's own grid's activities
     # console
     "/console/": Page(),
     "/console/queue/": Page(),
