@@ -222,17 +222,24 @@ def weights_for(level: str) -> dict[str, float]:
     return table.get(level) or table["default"]
 
 
-def composite(values: dict[str, IndexValue], level: str) -> IndexValue:
-    weights = weights_for(level)
+def _weighted(values: dict[str, float | None], weights: dict[str, float]) -> tuple:
+    """(composite, {code: score}) from plain index values: Σ w·s ÷ Σ w over
+    the indices with a value, s = value or 100 − value (lower is better)."""
     parts, total_w, acc = {}, 0.0, 0.0
     for code, w in weights.items():
         v = values.get(code)
-        if v is None or v.value is None or w <= 0:
+        if v is None or w <= 0 or code not in REGISTRY:
             continue
-        score = v.value if v.higher_is_better else 100.0 - v.value
+        score = v if REGISTRY[code].higher_is_better else 100.0 - v
         parts[code] = round(score, 2)
         acc += w * score
         total_w += w
+    return (acc / total_w if total_w else None), parts
+
+
+def composite(values: dict[str, IndexValue], level: str) -> IndexValue:
+    weights = weights_for(level)
+    value, parts = _weighted({k: v.value for k, v in values.items()}, weights)
     terms = " + ".join(
         f"{w:g}×{'(100−' + REGISTRY[c].name + ')' if not REGISTRY[c].higher_is_better else REGISTRY[c].name}"
         for c, w in weights.items()
@@ -241,7 +248,7 @@ def composite(values: dict[str, IndexValue], level: str) -> IndexValue:
     return IndexValue(
         code="composite",
         name="综合得分",
-        value=acc / total_w if total_w else None,
+        value=value,
         formula=f"综合得分 = ({terms}) ÷ 有数据指标的权重之和",
         raw={"weights": weights, "scores": parts},  # type: ignore[dict-item]
         unit="分",
@@ -344,26 +351,33 @@ def ranking(
     )
     for r in rows:
         raw[r["area_path"]] = {c: r[c] or 0 for c in COUNTERS}
-    case_defs = [d for d in REGISTRY.values() if d.source == "cases"]
-    others = [d.code for d in REGISTRY.values() if d.source != "cases"]
-    extra = (
-        evaluate([Subject(area_path=p) for _, p, _, _ in areas], period, others) if others else {}
-    )
+    # Plain numbers per area (no per-area objects: a city has 4,365 grids).
+    case_fns = [(d.code, d.value) for d in REGISTRY.values() if d.source == "cases"]
+    others = [d for d in REGISTRY.values() if d.source != "cases"]
+    subjects = [Subject(area_path=p) for _, p, _, _ in areas]
+    extra: dict[str, dict[str, float | None]] = defaultdict(dict)
+    by_source: dict = defaultdict(list)
+    for d in others:
+        by_source[(d.counts, d.source)].append(d)
+    for (counts, source), group in by_source.items():
+        for subj, r in _slow_counts(counts, source, subjects, period).items():
+            for d in group:
+                extra[subj.area_path][d.code] = d.value(r)
+    weights = weights_for(level)
+    empty = _empty()
     out = []
     for pk, path, name, code in areas:
-        r = raw.get(path) or _empty()
-        values = {d.code: d.of(r) for d in case_defs}
-        values.update(extra.get(Subject(area_path=path), {}))
-        values = _with_composite(values, level)
+        r = raw.get(path) or empty
+        values = {c: fn(r) for c, fn in case_fns}
+        values.update(extra.get(path, {}))
+        values["composite"] = _weighted(values, weights)[0]
         out.append(
             {
                 "id": pk,
                 "name": name,
                 "code": code,
                 "total": r["total"],
-                "values": {
-                    k: (None if v.value is None else round(v.value, 2)) for k, v in values.items()
-                },
+                "values": {k: (None if v is None else round(v, 2)) for k, v in values.items()},
             }
         )
     higher = True if by == "composite" else REGISTRY[by].higher_is_better
