@@ -194,7 +194,7 @@ PAGES: dict[str, Page] = {
     "/screen/<int:area_id>/": Page(),
     "/screen/<int:area_id>/data/": Page(),
     "/screen/<int:area_id>/feed/": Page(),
-    "/screen/<int:area_id>/report.<str:fmt>": Page(params={"fmt": lambda s, p, m: "csv"}),
+    "/screen/<int:area_id>/report.<str:fmt>": Page(params={"fmt": lambda s, p, m: "xlsx"}),
     "/screen/campaigns/<int:campaign_id>/departments/<int:department_id>/feedback.xlsx": Page(),
     # Open311 GeoReport v2: a public interface by design (city-wide, no
     # personal data); its write path takes an API key (open311 tests).

@@ -102,6 +102,8 @@ def feed(request, area_id: int):
 @require_GET
 @screen_view
 def report(request, area_id: int, fmt: str):
+    if fmt not in ("xlsx", "pdf"):
+        raise Http404("只提供 xlsx 和 pdf 两种格式")
     area = selectors.access_assessed_area(actor=request.user, area_id=area_id)
     period = _period(request)
     data = reports.monthly_report(actor=request.user, area=area, period=period)

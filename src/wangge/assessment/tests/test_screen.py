@@ -83,3 +83,4 @@ def test_monthly_report_excel_and_pdf(client, world):
     assert closure[1] == 100.0 and "结案率" in closure[4]
     pdf = client.get(f"/screen/{w.tree.district_a.pk}/report.pdf?month={month}")
     assert pdf.status_code == 200 and pdf.content[:4] == b"%PDF"
+    assert client.get(f"/screen/{w.tree.district_a.pk}/report.csv").status_code == 404
