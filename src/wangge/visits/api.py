@@ -19,23 +19,23 @@ from wangge.teams.scope import scope_for
 from . import selectors, services
 from .models import CarePair, PlanItem, QuotaRule, ServiceRecord, Visit
 from .schemas import (
-    ContactIn,
-    ContactOut,
-    CoverageOut,
-    EvaluationOut,
+    CareContactIn,
+    CareContactOut,
+    CarePairIn,
+    CarePairOut,
+    CarePairsOut,
+    CareServiceIn,
+    CareServiceOut,
     GroupVisitIn,
-    ItemsOut,
-    PairIn,
-    PairOut,
-    PairsOut,
+    PlanItemsOut,
     PlanOut,
-    RuleIn,
-    RuleOut,
-    ServiceIn,
-    ServiceOut,
+    QuotaRuleIn,
+    QuotaRuleOut,
+    VisitCoverageOut,
     VisitIn,
     VisitOut,
-    WorkerCoverageOut,
+    VisitWorkerCoverageOut,
+    WorkerEvaluationOut,
 )
 
 router = Router(tags=["走访与结对"], auth=[BearerAuth(), SessionAuth()])
@@ -86,13 +86,13 @@ def _rule_out(r: QuotaRule) -> dict:
     }
 
 
-@router.get("/rules", response={200: list[RuleOut], **ERRORS}, summary="走访指标规则")
+@router.get("/rules", response={200: list[QuotaRuleOut], **ERRORS}, summary="走访指标规则")
 def rules(request):
     return [_rule_out(r) for r in selectors.rule_list(actor=request.auth)]
 
 
-@router.post("/rules", response={201: RuleOut, **ERRORS}, summary="新建走访指标规则")
-def rule_create(request, payload: RuleIn):
+@router.post("/rules", response={201: QuotaRuleOut, **ERRORS}, summary="新建走访指标规则")
+def rule_create(request, payload: QuotaRuleIn):
     data = services.RuleInput(
         **payload.dict(exclude={"area_id", "fixed_days"}),
         area=_area(request.auth, payload.area_id),
@@ -101,7 +101,9 @@ def rule_create(request, payload: RuleIn):
     return Status(201, _rule_out(services.rule_create(actor=request.auth, data=data)))
 
 
-@router.post("/rules/{rule_id}/deactivate", response={200: RuleOut, **ERRORS}, summary="停用规则")
+@router.post(
+    "/rules/{rule_id}/deactivate", response={200: QuotaRuleOut, **ERRORS}, summary="停用规则"
+)
 def rule_deactivate(request, rule_id: int):
     rule = selectors.access_rule(actor=request.auth, rule_id=rule_id)
     return _rule_out(services.rule_deactivate(actor=request.auth, rule=rule))
@@ -201,7 +203,7 @@ def plan(
     }
 
 
-@router.get("/overdue", response={200: ItemsOut, **ERRORS}, summary="超期未走访户")
+@router.get("/overdue", response={200: PlanItemsOut, **ERRORS}, summary="超期未走访户")
 def overdue(
     request,
     month: str | None = None,
@@ -223,14 +225,16 @@ def overdue(
     return {"items": [_item_out(p) for p in items], "total": total}
 
 
-@router.get("/coverage", response={200: CoverageOut, **ERRORS}, summary="入户率")
+@router.get("/coverage", response={200: VisitCoverageOut, **ERRORS}, summary="入户率")
 def coverage(request, period: str | None = None, area_id: int | None = None):
     selectors._staff(request.auth)
     return selectors.coverage(actor=request.auth, period=period, area=_area(request.auth, area_id))
 
 
 @router.get(
-    "/coverage/workers", response={200: list[WorkerCoverageOut], **ERRORS}, summary="网格员入户率"
+    "/coverage/workers",
+    response={200: list[VisitWorkerCoverageOut], **ERRORS},
+    summary="网格员入户率",
 )
 def worker_coverage(request, period: str | None = None, area_id: int | None = None):
     selectors._staff(request.auth)
@@ -240,7 +244,7 @@ def worker_coverage(request, period: str | None = None, area_id: int | None = No
 
 
 @router.get(
-    "/evaluation", response={200: EvaluationOut, **ERRORS}, summary="网格员月度考评与十佳排名"
+    "/evaluation", response={200: WorkerEvaluationOut, **ERRORS}, summary="网格员月度考评与十佳排名"
 )
 def evaluation(request, street_id: int, month: str | None = None):
     from .evaluation import street_evaluation
@@ -275,7 +279,7 @@ def _pair_out(p: CarePair) -> dict:
     }
 
 
-@router.get("/care/pairs", response={200: PairsOut, **ERRORS}, summary="结对关爱")
+@router.get("/care/pairs", response={200: CarePairsOut, **ERRORS}, summary="结对关爱")
 def pairs(
     request,
     overdue: bool = False,
@@ -288,23 +292,23 @@ def pairs(
     return {"items": [_pair_out(p) for p in rows], "total": total}
 
 
-@router.post("/care/pairs", response={201: PairOut, **ERRORS}, summary="建立结对")
-def pair_create(request, payload: PairIn):
+@router.post("/care/pairs", response={201: CarePairOut, **ERRORS}, summary="建立结对")
+def pair_create(request, payload: CarePairIn):
     pair = services.care_pair_create(actor=request.auth, **payload.dict())
     return Status(201, _pair_out(pair))
 
 
-@router.get("/care/pairs/{pair_id}", response={200: PairOut, **ERRORS}, summary="一个结对")
+@router.get("/care/pairs/{pair_id}", response={200: CarePairOut, **ERRORS}, summary="一个结对")
 def pair_detail(request, pair_id: int):
     return _pair_out(selectors.access_pair(actor=request.auth, pair_id=pair_id))
 
 
 @router.post(
     "/care/pairs/{pair_id}/contacts",
-    response={200: ContactOut, 201: ContactOut, **ERRORS},
+    response={200: CareContactOut, 201: CareContactOut, **ERRORS},
     summary="登记结对联系",
 )
-def contact_create(request, pair_id: int, payload: ContactIn):
+def contact_create(request, pair_id: int, payload: CareContactIn):
     pair = selectors.access_pair(actor=request.auth, pair_id=pair_id)
     contact, created = services.care_contact_record(
         actor=request.auth,
@@ -329,10 +333,10 @@ def contact_create(request, pair_id: int, payload: ContactIn):
 
 @router.post(
     "/care/pairs/{pair_id}/services",
-    response={200: ServiceOut, 201: ServiceOut, **ERRORS},
+    response={200: CareServiceOut, 201: CareServiceOut, **ERRORS},
     summary="登记关爱服务",
 )
-def service_create(request, pair_id: int, payload: ServiceIn):
+def service_create(request, pair_id: int, payload: CareServiceIn):
     pair = selectors.access_pair(actor=request.auth, pair_id=pair_id)
     rec, created = services.service_record_create(
         actor=request.auth,

@@ -6,7 +6,7 @@ from decimal import Decimal
 from ninja import Field, Schema
 
 
-class RuleIn(Schema):
+class QuotaRuleIn(Schema):
     name: str = Field(max_length=100, description="规则名称")
     role: str = Field(description="适用角色，如 grid_worker、street_cadre")
     area_id: int | None = Field(default=None, description="适用区域；空=全部区域（仅市级管理员）")
@@ -18,7 +18,7 @@ class RuleIn(Schema):
     fixed_days: list[int] = Field(default_factory=list, description="固定进格日，如 [5, 15, 25]")
 
 
-class RuleOut(Schema):
+class QuotaRuleOut(Schema):
     id: int
     name: str
     role: str
@@ -83,7 +83,7 @@ class VisitOut(Schema):
     created: bool = False
 
 
-class TargetOut(Schema):
+class VisitTargetOut(Schema):
     role: str
     role_label: str
     households_target: int
@@ -111,17 +111,17 @@ class PlanOut(Schema):
     due: int
     overdue: int
     done: int
-    targets: list[TargetOut]
+    targets: list[VisitTargetOut]
     items: list[PlanItemOut]
     total: int
 
 
-class ItemsOut(Schema):
+class PlanItemsOut(Schema):
     items: list[PlanItemOut]
     total: int
 
 
-class CoverageRow(Schema):
+class VisitCoverageRow(Schema):
     area_id: int
     name: str
     code: str
@@ -131,15 +131,15 @@ class CoverageRow(Schema):
     rate: float | None
 
 
-class CoverageOut(Schema):
+class VisitCoverageOut(Schema):
     period: str
     households: int
     visited: int
     rate: float | None
-    rows: list[CoverageRow]
+    rows: list[VisitCoverageRow]
 
 
-class WorkerCoverageOut(Schema):
+class VisitWorkerCoverageOut(Schema):
     user_id: int
     name: str
     role: str
@@ -151,7 +151,7 @@ class WorkerCoverageOut(Schema):
     rate: float | None
 
 
-class PairIn(Schema):
+class CarePairIn(Schema):
     resident_id: int
     group: str = Field(description="重点人群编码，如 elderly_alone")
     carer_kind: str = Field(description="party_member / volunteer / worker")
@@ -162,7 +162,7 @@ class PairIn(Schema):
     since: date | None = None
 
 
-class PairOut(Schema):
+class CarePairOut(Schema):
     id: int
     resident_id: int
     resident_name: str
@@ -180,12 +180,12 @@ class PairOut(Schema):
     is_active: bool
 
 
-class PairsOut(Schema):
-    items: list[PairOut]
+class CarePairsOut(Schema):
+    items: list[CarePairOut]
     total: int
 
 
-class ContactIn(Schema):
+class CareContactIn(Schema):
     mode: str = Field(description="visit / phone / video / other")
     at: datetime | None = None
     notes: str = Field(default="", max_length=2000)
@@ -194,7 +194,7 @@ class ContactIn(Schema):
     idempotency_key: str = Field(default="", max_length=80)
 
 
-class ContactOut(Schema):
+class CareContactOut(Schema):
     id: int
     pair_id: int
     mode: str
@@ -204,7 +204,7 @@ class ContactOut(Schema):
     created: bool
 
 
-class ServiceIn(Schema):
+class CareServiceIn(Schema):
     kind: str = Field(description="meals / repair / medical_escort / cleaning / shopping / other")
     hours: Decimal = Decimal(0)
     at: datetime | None = None
@@ -212,7 +212,7 @@ class ServiceIn(Schema):
     idempotency_key: str = Field(default="", max_length=80)
 
 
-class ServiceOut(Schema):
+class CareServiceOut(Schema):
     id: int
     pair_id: int
     kind: str
@@ -223,7 +223,7 @@ class ServiceOut(Schema):
     created: bool
 
 
-class EvaluationRow(Schema):
+class WorkerEvaluationRow(Schema):
     rank: int
     user_id: int
     name: str
@@ -242,10 +242,10 @@ class EvaluationRow(Schema):
     top_ten: bool
 
 
-class EvaluationOut(Schema):
+class WorkerEvaluationOut(Schema):
     street_id: int
     street: str
     month: date
     weights: dict[str, float]
     online_threshold: float
-    rows: list[EvaluationRow]
+    rows: list[WorkerEvaluationRow]
