@@ -64,15 +64,15 @@ def _mount() -> None:
 
     api.add_router("/cases", cases_router)
 
+    from wangge.visits.api import router as visits_router
+
+    api.add_router("/visits", visits_router)
+
     from wangge.emergency.api import router as emergency_router
     from wangge.notices.api import router as notices_router
 
     api.add_router("/notices", notices_router)
     api.add_router("/emergency", emergency_router)
-
-    from wangge.visits.api import router as visits_router
-
-    api.add_router("/visits", visits_router)
 
     from wangge.assessment.api import router as assessment_router
 
@@ -82,6 +82,10 @@ def _mount() -> None:
 
     api.add_router("/serviceteams", serviceteams_router)
 
+    from wangge.party.api import router as party_router
+
+    api.add_router("/party", party_router)
+
     from wangge.civic.api import router as civic_router
     from wangge.deliberation.api import router as topics_router
     from wangge.points.api import router as points_router
@@ -89,10 +93,6 @@ def _mount() -> None:
     api.add_router("/topics", topics_router)
     api.add_router("/points", points_router)
     api.add_router("/civic", civic_router)
-
-    from wangge.party.api import router as party_router
-
-    api.add_router("/party", party_router)
 
 
 _mount()

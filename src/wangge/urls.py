@@ -14,6 +14,7 @@ urlpatterns = [
     path("m/notices/", include("wangge.notices.urls_h5")),
     path("", include("wangge.serviceteams.urls")),
     path("", include("wangge.deliberation.staff_urls")),  # /w/ and /console/participation/
+    path("", include("wangge.party.urls")),
     path("m/", include("wangge.h5.urls")),
     path("w/notices/", include("wangge.notices.urls_worker")),
     path("w/emergency/", include("wangge.emergency.urls_worker")),
