@@ -295,8 +295,10 @@ ROUTES.update(
         "DELETE /people/households/{household_id}": Route(
             expect=place_write(at_micro_grid, "edits_base_data", ok=409)
         ),
+        # The world's resident has a care pair (visits' matrix): deleting them
+        # is refused with 409, which still proves who may reach the route.
         "DELETE /people/residents/{resident_id}": Route(
-            expect=place_write(at_micro_grid, "edits_base_data", ok=204)
+            expect=place_write(at_micro_grid, "edits_base_data", ok=409)
         ),
         "DELETE /people/organizations/{organization_id}": Route(
             expect=place_write(at_grid, "edits_base_data", ok=204)

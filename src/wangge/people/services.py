@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import ProtectedError, RestrictedError
 from django.http import Http404
 
 from wangge.areas.models import Area
@@ -396,8 +397,17 @@ def resident_update(*, actor, resident: Resident, changes: Mapping[str, Any]) ->
 
 @transaction.atomic
 def resident_delete(*, actor, resident: Resident) -> None:
+    """Delete a resident recorded by mistake. One with history elsewhere (care
+    pairs, points, votes: rows that must outlive a typo fix) is refused with
+    409 and nothing is deleted."""
     _require_edit(actor, resident.area_path)
-    resident.delete()
+    try:
+        with transaction.atomic():
+            resident.delete()
+    except (ProtectedError, RestrictedError) as exc:
+        blocking = getattr(exc, "protected_objects", None) or exc.restricted_objects
+        kinds = "、".join(sorted({str(obj._meta.verbose_name) for obj in blocking}))
+        raise Conflict("resident_has_records", f"该居民已有{kinds}等记录，不能删除") from exc
 
 
 @transaction.atomic

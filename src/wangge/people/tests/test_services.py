@@ -2,9 +2,10 @@ import datetime as dt
 
 import pytest
 from django.http import Http404
+from django.utils import timezone
 
 from wangge.core import crypto
-from wangge.core.errors import DomainError, PermissionDenied
+from wangge.core.errors import Conflict, DomainError, PermissionDenied
 from wangge.people import services
 from wangge.people.models import Building, Household, Resident
 from wangge.people.tests.factories import id_number_for
@@ -248,6 +249,23 @@ def test_resident_update_in_foreign_area_is_not_found(worker, world):
 def test_resident_delete(worker, world):
     services.resident_delete(actor=worker, resident=world.spouse_a)
     assert not Resident.objects.filter(pk=world.spouse_a.pk).exists()
+
+
+def test_resident_with_a_care_pair_is_not_deleted(worker, world):
+    from wangge.visits.models import CarePair
+
+    r = world.spouse_a
+    services.resident_set_care_groups(actor=worker, resident=r, groups=[world.hardship])
+    CarePair.objects.create(
+        resident=r, group=world.hardship, district_id=r.district_id, grid_id=r.grid_id,
+        area_path=r.area_path, carer_kind="volunteer", carer_name="志愿者", interval_days=7,
+        since=dt.date(2026, 11, 1), next_due_at=timezone.now(),
+    )  # fmt: skip
+    with pytest.raises(Conflict) as exc:
+        services.resident_delete(actor=worker, resident=r)
+    assert exc.value.code == "resident_has_records" and "不能删除" in exc.value.message
+    assert Resident.objects.filter(pk=r.pk).exists()
+    assert r.care_links.count() == 1  # nothing of the resident went either
 
 
 def test_resident_set_care_groups_replaces_the_set(worker, world):
