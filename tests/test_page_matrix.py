@@ -230,11 +230,7 @@ NO_BUILDER = {
 
 # Known violations, each with what it waits for (not strict: the owning app
 # may fix it at any time; the entry should then go).
-KNOWN_VIOLATIONS = {
-    "/w/notices/<int:notice_id>/": "notices: a foreign notice raises DomainError (500), not 404",
-    "/console/notices/<int:notice_id>/": "notices: a foreign notice raises DomainError (500), not 404",
-    "/participation/codes/check/": "deliberation: check_code has no login_required (an anonymous "
-    "POST reaches the service, which refuses it; answered with a redirect, not the login page)",
+KNOWN_VIOLATIONS: dict[str, str] = {
 }
 
 

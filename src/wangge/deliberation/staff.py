@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -88,6 +89,7 @@ def _run(request, call, ok: str, default: str):
 
 
 @require_POST
+@login_required
 def moderate(request, comment_id: int):
     comment = services.access_comment(actor=request.user, comment_id=comment_id)
     approve = request.POST.get("approve") == "1"
@@ -138,6 +140,7 @@ TOPIC_ACTIONS = {
 
 
 @require_POST
+@login_required
 def topic_action(request, topic_id: int, action: str):
     if action not in TOPIC_ACTIONS:
         raise Http404
@@ -147,6 +150,7 @@ def topic_action(request, topic_id: int, action: str):
 
 
 @require_POST
+@login_required
 def raise_topic(request):
     area = request.POST.get("area_id", "")
     return _run(
@@ -164,6 +168,7 @@ def raise_topic(request):
 
 
 @require_POST
+@login_required
 def check_code(request):
     try:
         r = points_services.redemption_check(actor=request.user, code=request.POST.get("code", ""))
@@ -177,6 +182,7 @@ def check_code(request):
 
 
 @require_POST
+@login_required
 def award(request):
     """志愿服务 hours for a resident (by the ID number they show) or a
     part-time worker of the actor's grids."""

@@ -64,6 +64,7 @@ MIDDLEWARE = [
     "wangge.audit.recorder.AuditMiddleware",  # every write audited, one INSERT per request
     "wangge.security.ratelimit.RateLimitMiddleware",  # 429 on login, codes, reporting floods
     "django.contrib.messages.middleware.MessageMiddleware",
+    "wangge.core.middleware.DomainErrorMiddleware",  # pages: DomainError → its status, not 500
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
