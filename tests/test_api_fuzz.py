@@ -31,7 +31,23 @@ schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", get_wsgi_applica
 
 
 @pytest.fixture
-def tokens(tree, make_staff, settings):
+def wsgi_keeps_connection():
+    """The fuzzer calls the WSGI application directly, not through Django's
+    test client, so request_finished would close the database connection the
+    test's transaction lives on (PostgreSQL; in-memory SQLite ignores it).
+    Do what the test client does: keep it open during the calls."""
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def tokens(tree, make_staff, settings, wsgi_keeps_connection):
     from wangge.accounts.services import resident_register, resident_verify, token_issue
     from wangge.people.models import Building, Household, Resident
     from wangge.people.services import building_create, household_create, resident_create
