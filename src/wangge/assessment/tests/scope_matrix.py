@@ -18,7 +18,7 @@ def populate(side, matrix) -> None:
 
     from wangge.assessment.models import Campaign, ProactiveTask
 
-    side.extra["campaign"] = Campaign.objects.create(
+    side.extra["eval_campaign"] = Campaign.objects.create(
         name=f"{side.district.name}互评",
         area=side.district,
         area_path=side.district.path,
@@ -64,7 +64,7 @@ def _rate(p, m) -> int:
 
 PARAMS = {
     "task_id": lambda s, p, m: s.extra["proactive"].pk,
-    "campaign_id": lambda s, p, m: s.extra["campaign"].pk,
+    "campaign_id": lambda s, p, m: s.extra["eval_campaign"].pk,
 }
 
 ROUTES = {

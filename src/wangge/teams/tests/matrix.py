@@ -13,6 +13,7 @@ An app adds its own entries without touching the matrix file: a module
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import pkgutil
 from collections.abc import Callable
@@ -251,9 +252,12 @@ def app_contributions() -> Contributions:
                 continue
             raise
         out.modules.append(name)
+        # An app's PARAMS builders apply to its own routes first: two apps may
+        # both name a path parameter `member_id` (party members, team members).
+        local = getattr(module, "PARAMS", {})
         for key, value in getattr(module, "ROUTES", {}).items():
             assert key not in out.routes, f"{name}: {key} is defined twice"
-            out.routes[key] = value
+            out.routes[key] = dataclasses.replace(value, params={**local, **value.params})
         out.params.update(getattr(module, "PARAMS", {}))
         out.admin_objects.update(getattr(module, "ADMIN_OBJECTS", {}))
         if hasattr(module, "populate"):
