@@ -25,6 +25,8 @@ from PIL import Image
 from playwright.sync_api import expect
 
 from wangge.cases.models import Case
+from wangge.testing.browser import phone
+from wangge.testing.browser import staff_login as browser_staff_login
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -65,39 +67,8 @@ def people(tree, make_staff, settings):
     }
 
 
-@pytest.fixture
-def contexts(browser):
-    made = []
-
-    def make(**options):
-        ctx = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai", **options)
-        made.append(ctx)
-        page = ctx.new_page()
-        page.set_default_timeout(15000)
-        return page
-
-    yield make
-    for ctx in made:
-        ctx.close()
-
-
-def phone(contexts):
-    return contexts(
-        viewport={"width": 375, "height": 812},
-        device_scale_factor=2,
-        is_mobile=True,
-        has_touch=True,
-        service_workers="block",
-    )
-
-
 def staff_login(page, base: str, path: str, username: str) -> None:
-    page.goto(base + path)
-    expect(page).to_have_url(re.compile(r"/accounts/login/"))
-    page.get_by_label("用户名或手机号").fill(username)
-    page.get_by_label("密码").fill(STAFF_PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url(base + path)
+    browser_staff_login(page, base, path, username, STAFF_PASSWORD)
 
 
 def test_a_case_from_report_to_rating_across_the_three_front_ends(

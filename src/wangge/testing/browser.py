@@ -74,3 +74,46 @@ def one_request_at_a_time(server):
         yield server
     finally:
         httpd.set_app(app)
+
+
+@pytest.fixture
+def contexts(browser):
+    """make(**options) -> a page in a new zh-CN browser context, closed after
+    the test: for tests with several users (resident, dispatcher, worker)."""
+    made = []
+
+    def make(**options):
+        ctx = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai", **options)
+        made.append(ctx)
+        page = ctx.new_page()
+        page.set_default_timeout(30000)  # the machine is shared; pages can be slow
+        return page
+
+    yield make
+    for ctx in made:
+        ctx.close()
+
+
+def phone(contexts):
+    """A page on a 375×812 touch phone, service workers blocked."""
+    return contexts(
+        viewport={"width": 375, "height": 812},
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+        service_workers="block",
+    )
+
+
+def staff_login(page, base: str, path: str, username: str, password: str) -> None:
+    """Open a staff page, sign in on the login page it redirects to, land on it."""
+    import re
+
+    from playwright.sync_api import expect
+
+    page.goto(base + path)
+    expect(page).to_have_url(re.compile(r"/accounts/login/"))
+    page.get_by_label("用户名或手机号").fill(username)
+    page.get_by_label("密码").fill(password)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url(base + path)

@@ -14,6 +14,8 @@ from playwright.sync_api import expect
 from wangge.emergency import services as emergency_services
 from wangge.emergency.checklist import DEFAULT_FIELDS
 from wangge.emergency.models import ChecklistAnswer
+from wangge.testing.browser import phone
+from wangge.testing.browser import staff_login as browser_staff_login
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -26,39 +28,8 @@ def shot(page, name: str) -> None:
     page.screenshot(path=str(SHOTS / f"notices-{name}.png"), full_page=True)
 
 
-@pytest.fixture
-def contexts(browser):
-    made = []
-
-    def make(**options):
-        ctx = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai", **options)
-        made.append(ctx)
-        page = ctx.new_page()
-        page.set_default_timeout(30000)  # the machine is shared; pages can be slow
-        return page
-
-    yield make
-    for ctx in made:
-        ctx.close()
-
-
-def phone(contexts):
-    return contexts(
-        viewport={"width": 375, "height": 812},
-        device_scale_factor=2,
-        is_mobile=True,
-        has_touch=True,
-        service_workers="block",
-    )
-
-
 def staff_login(page, base: str, path: str, username: str) -> None:
-    page.goto(base + path)
-    expect(page).to_have_url(re.compile(r"/accounts/login/"))
-    page.get_by_label("用户名或手机号").fill(username)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url(base + path)
+    browser_staff_login(page, base, path, username, PASSWORD)
 
 
 def test_notice_from_console_to_resident_with_live_progress(live_server, contexts, town, settings):
