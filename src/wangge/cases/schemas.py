@@ -4,6 +4,14 @@ from datetime import date, datetime
 from typing import Any
 
 from ninja import Field, Schema
+from pydantic import BaseModel
+
+
+class Out(BaseModel):
+    """A response built from dicts and keyword arguments only, never from
+    ORM objects. A plain pydantic model: ninja's `Schema` runs a wrapping
+    validator over every nested object to read attributes of ORM instances,
+    which made up ~40% of the board's CPU for its 200 rows."""
 
 
 class CategoryOut(Schema):
@@ -24,7 +32,7 @@ class MajorOut(Schema):
     children: list[CategoryOut]
 
 
-class AreaRef(Schema):
+class AreaRef(Out):
     id: int
     code: str
     name: str
@@ -45,7 +53,7 @@ class CaseIn(Schema):
     idempotency_key: str = Field("", description="幂等键；也可用 Idempotency-Key 请求头")
 
 
-class CaseOut(Schema):
+class CaseOut(Out):
     id: int
     number: str
     status: str
@@ -128,7 +136,7 @@ class CaseCreatedOut(Schema):
     attachments: list[AttachmentOut]
 
 
-class CaseListOut(Schema):
+class CaseListOut(Out):
     count: int = Field(description="总数（超过 10000 时为 10000，见 count_capped）")
     count_capped: bool
     items: list[CaseOut]
@@ -147,7 +155,7 @@ class EventOut(Schema):
     attachments: list[AttachmentOut]
 
 
-class BoardItemOut(Schema):
+class BoardItemOut(Out):
     number: str
     category: str
     place: str
@@ -161,7 +169,7 @@ class BoardItemOut(Schema):
     reported_at: date
 
 
-class BoardGridOut(Schema):
+class BoardGridOut(Out):
     id: int
     name: str
     code: str
@@ -169,7 +177,7 @@ class BoardGridOut(Schema):
     cleared: bool
 
 
-class BoardOut(Schema):
+class BoardOut(Out):
     area: AreaRef
     open: int
     items: list[BoardItemOut]
