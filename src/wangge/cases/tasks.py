@@ -36,5 +36,11 @@ def _register_periodic() -> None:
     def sweep_deadlines_periodic():
         sweep_deadlines.enqueue()
 
+    # A sweep a killed consumer was running (or that was due while none ran)
+    # is done again at once; the sweep is idempotent.
+    from wangge.core.startup import on_consumer_start
+
+    on_consumer_start("cases.sweep_on_start", sweep_deadlines.enqueue)
+
 
 _register_periodic()

@@ -249,6 +249,10 @@ def _insert_households(notice: Notice, after: int, upto: int | None, big: bool) 
     if upto is not None:
         sql += f" AND {key} <= %s"
         params.append(upto)
+    # A second run of the same fan-out (a consumer restarted after kill -9
+    # enqueues unsent notices again while the first task may still be queued)
+    # skips the households already written.
+    sql += " ON CONFLICT DO NOTHING"
     with connection.cursor() as cur:
         cur.execute(sql, params)
 
@@ -314,26 +318,50 @@ def notice_fan_out(*, notice_id: int, chunk: int = CHUNK, max_chunks: int | None
                 if max_chunks is not None and done >= max_chunks and after < top:
                     return {"notice": notice.pk, "interrupted_at": after}
         with transaction.atomic():
+            # Two runs of one fan-out finish one after the other (the row
+            # lock); the later one finds it sent.
+            locked = Notice.objects.select_for_update().filter(pk=notice.pk)
+            if locked.values_list("status", flat=True).first() == NoticeStatus.SENT:
+                return {"notice": notice.pk, "skipped": True}
             GridProgress.objects.filter(notice_id=notice.pk).delete()
             _insert_progress(notice)
             if notice.include_staff:
                 _insert_staff(notice)
+            households = (
+                GridProgress.objects.filter(notice_id=notice.pk).aggregate(n=Sum("total"))["n"]
+                or 0
+            )
+            staff = StaffDelivery.objects.filter(notice_id=notice.pk).count()
+            seconds = time.monotonic() - started
+            locked.update(
+                status=NoticeStatus.SENT,
+                households=households,
+                staff=staff,
+                fanned_out_at=timezone.now(),
+                fanout_seconds=round(seconds, 3),
+            )
     except Exception as exc:
         Notice.objects.filter(pk=notice.pk).update(status=NoticeStatus.FAILED, error=str(exc)[:300])
         raise
-    households = (
-        GridProgress.objects.filter(notice_id=notice.pk).aggregate(n=Sum("total"))["n"] or 0
-    )
-    staff = StaffDelivery.objects.filter(notice_id=notice.pk).count()
-    seconds = time.monotonic() - started
-    Notice.objects.filter(pk=notice.pk).update(
-        status=NoticeStatus.SENT,
-        households=households,
-        staff=staff,
-        fanned_out_at=timezone.now(),
-        fanout_seconds=round(seconds, 3),
-    )
     return {"notice": notice.pk, "households": households, "staff": staff, "seconds": seconds}
+
+
+def notices_resume(*, older_than: timedelta = timedelta(0)) -> list[int]:
+    """Enqueue again the fan-out of every notice still pending or sending
+    (created at least `older_than` ago): its task was lost with a killed
+    consumer, or the web process died between the commit and the enqueue.
+    A fan-out run twice writes each delivery once (see notice_fan_out)."""
+    cutoff = timezone.now() - older_than
+    ids = list(
+        Notice.objects.filter(
+            status__in=(NoticeStatus.PENDING, NoticeStatus.SENDING), created_at__lte=cutoff
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    for pk in ids:
+        _enqueue(pk)
+    return ids
 
 
 # ------------------------------------------------------------ receipts
