@@ -89,6 +89,9 @@ class Topic(models.Model):
     implemented_at = models.DateTimeField(_("落实结果公开时间"), null=True, blank=True)
     reject_reason = models.CharField(_("不受理原因"), max_length=200, blank=True, default="")
     created_at = models.DateTimeField(_("提出时间"), default=timezone.now)
+    # The residents' notifications already written (kinds: open, decided,
+    # implemented): the fan-out task runs each once, even when run twice.
+    notified = models.JSONField(default=list, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("议题")

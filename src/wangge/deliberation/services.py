@@ -22,6 +22,7 @@ from wangge.teams.roles import Role
 from wangge.teams.scope import scope_for
 
 from .models import Comment, Estate, Rating, RatingCampaign, RatingTarget, Topic, TopicOption, Vote
+from .notify import queue_topic_notice
 
 # Who may put a topic to residents, accept a resident's, publish decisions.
 CONVENER_ROLES = {
@@ -144,6 +145,7 @@ def _open(topic: Topic, options: list[str], *, now: dt.datetime) -> None:
     TopicOption.objects.bulk_create(
         [TopicOption(topic=topic, label=label, sort=i) for i, label in enumerate(options)]
     )
+    queue_topic_notice(topic, "open")  # the residents, in the background after commit
 
 
 def topic_raise(
@@ -384,6 +386,7 @@ def topic_decide(*, actor, topic: Topic, decision: str, now: dt.datetime | None 
         topic.result, topic.quorum_met = result, result["quorum_met"]
         topic.decision, topic.decided_at, topic.status = decision, now, Topic.Status.DECIDED
         topic.save()
+        queue_topic_notice(topic, "decided")
     return topic
 
 
@@ -392,11 +395,15 @@ def topic_report(*, actor, topic: Topic, text: str, now: dt.datetime | None = No
     if not _may(actor, topic.area_path, CONVENER_ROLES):
         raise PermissionDenied("not_allowed", "您无权公开该议题的落实情况")
     text = _text(text, field="落实情况", code="report_required", limit=4000)
-    done = Topic.objects.filter(pk=topic.pk, status=Topic.Status.DECIDED).update(
-        implementation=text, implemented_at=now or timezone.now(), status=Topic.Status.IMPLEMENTED
-    )
-    if not done:
-        raise Conflict("not_decided", "决议公开后才能公开落实情况")
+    with transaction.atomic():
+        done = Topic.objects.filter(pk=topic.pk, status=Topic.Status.DECIDED).update(
+            implementation=text,
+            implemented_at=now or timezone.now(),
+            status=Topic.Status.IMPLEMENTED,
+        )
+        if not done:
+            raise Conflict("not_decided", "决议公开后才能公开落实情况")
+        queue_topic_notice(topic, "implemented")
     topic.refresh_from_db()
     return topic
 
