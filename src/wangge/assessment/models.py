@@ -75,6 +75,50 @@ class CaseRollup(models.Model):
         ]
 
 
+class CaseRollupMonth(models.Model):
+    """The same counters by **month** reported and area (or lead department),
+    all categories together: what a month's headline, a 12-month trend and a
+    ranking of one level read (a city's 4,365 grids are 4,365 rows a month
+    here, ~120,000 day × category rows in `CaseRollup`). Kept by the same
+    hook in the same transaction; `rollups.rebuild` derives it from the day
+    rows. `month` is the first day of the month."""
+
+    month = models.DateField(_("上报月份"))
+    depth = models.PositiveSmallIntegerField(_("区域层级深度"))  # 0: department row
+    area_path = models.CharField(_("区域路径"), max_length=60, blank=True, default="")
+    department_id = models.IntegerField(_("部门"), default=0)
+    total = models.IntegerField(default=0)
+    open = models.IntegerField(default=0)
+    closed = models.IntegerField(default=0)
+    on_time = models.IntegerField(default=0)
+    voided = models.IntegerField(default=0)
+    merged = models.IntegerField(default=0)
+    rated = models.IntegerField(default=0)
+    satisfied = models.IntegerField(default=0)
+    reworked = models.IntegerField(default=0)
+    extended = models.IntegerField(default=0)
+    supervised = models.IntegerField(default=0)
+    escalated = models.IntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("工单月汇总")
+        verbose_name_plural = _("工单月汇总")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["area_path", "department_id", "month"], name="rollup_month_key"
+            )
+        ]
+        indexes = [
+            # One level under an area over months (rankings): index-only on
+            # PostgreSQL (counters INCLUDEd).
+            models.Index(
+                fields=["depth", "month", "area_path"],
+                name="rollup_month_cover",
+                include=list(COUNTERS),
+            ),
+        ]
+
+
 class ProactiveTask(models.Model):
     """A finding of a proactive rule (未诉先办), for the grid team of `area`.
     `reason` says in words why it was raised; `evidence` holds the numbers

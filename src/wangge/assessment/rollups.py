@@ -6,8 +6,11 @@ report day and category at each level of its area path (city … leaf), and to
 the row of its lead department. The hook applies `after − before` for one
 case in ONE statement (a multi-row INSERT … ON CONFLICT DO UPDATE adding the
 deltas); a move that changes nothing counted (accept, handle, whistle …)
-writes nothing. `rebuild()` computes the same table with one grouped query
-per level, in SQL; tests check both give the same rows."""
+writes nothing. The month table (`CaseRollupMonth`: month × area, all
+categories) gets the same difference summed by month in a second statement
+(nothing when only the category changed). `rebuild()` computes the day table
+with one grouped query per level, in SQL, and the month table from the day
+rows; tests check both give the same rows."""
 
 from __future__ import annotations
 
@@ -21,11 +24,13 @@ from wangge.areas.paths import STEP
 from wangge.cases.models import CLOSED_STATUSES, OPEN_STATUSES, Case, Status
 from wangge.cases.workdays import TZ
 
-from .models import COUNTERS, DEPARTMENT_DEPTH, CaseRollup
+from .models import COUNTERS, DEPARTMENT_DEPTH, CaseRollup, CaseRollupMonth
 
 Key = tuple[date, int, str, int, int]  # day, depth, area_path, department_id, category_id
 Vector = tuple[int, ...]
 TABLE = CaseRollup._meta.db_table
+MONTH_TABLE = CaseRollupMonth._meta.db_table
+MonthKey = tuple[date, int, str, int]  # month (1st), depth, area_path, department_id
 
 
 def local_day(dt) -> date:
@@ -87,16 +92,43 @@ def _upsert_sql(n: int) -> str:
     )
 
 
+def _month_upsert_sql(n: int) -> str:
+    cols = ("month", "depth", "area_path", "department_id", *COUNTERS)
+    row = "(" + ", ".join(["%s"] * len(cols)) + ")"
+    sets = ", ".join(f'"{c}" = {MONTH_TABLE}."{c}" + excluded."{c}"' for c in COUNTERS)
+    return (
+        f"INSERT INTO {MONTH_TABLE} ({', '.join(chr(34) + c + chr(34) for c in cols)}) "
+        f"VALUES {', '.join([row] * n)} "
+        f'ON CONFLICT ("area_path", "department_id", "month") DO UPDATE SET {sets}'
+    )
+
+
+def by_month(rows: dict[Key, Vector]) -> dict[MonthKey, Vector]:
+    """Day × category deltas summed per month and area (zeros dropped)."""
+    out: dict[MonthKey, list[int]] = {}
+    for (day, depth, path, dept, _cat), vec in rows.items():
+        cur = out.setdefault((day.replace(day=1), depth, path, dept), [0] * len(COUNTERS))
+        for i, x in enumerate(vec):
+            cur[i] += x
+    return {k: tuple(v) for k, v in out.items() if any(v)}
+
+
 def apply(rows: dict[Key, Vector]) -> None:
-    """Add the deltas: one statement."""
+    """Add the deltas: one statement for the day rows, one for the months."""
     if not rows:
         return
     adapt = connection.ops.adapt_datefield_value
     params: list = []
     for (day, depth, path, dept, cat), vec in rows.items():
         params += [adapt(day), depth, path, dept, cat, *vec]
+    months = by_month(rows)
     with connection.cursor() as cur:
         cur.execute(_upsert_sql(len(rows)), params)
+        if months:
+            params = []
+            for (month, depth, path, dept), vec in months.items():
+                params += [adapt(month), depth, path, dept, *vec]
+            cur.execute(_month_upsert_sql(len(months)), params)
 
 
 @dataclass(frozen=True)
@@ -166,9 +198,33 @@ def day_sql(column: str = "created_at") -> str:
     return f"date({column}, '{hours:+d} hours')"
 
 
+def month_sql(column: str = "day") -> str:
+    """The first day of the month of a date column, in SQL."""
+    if connection.vendor == "postgresql":
+        return f"CAST(date_trunc('month', {column}) AS date)"
+    return f"date({column}, 'start of month')"
+
+
+def rebuild_months() -> int:
+    """Recompute the month table from the day rows (one grouped INSERT …
+    SELECT). Returns the number of rows."""
+    cols = ", ".join(f'"{c}"' for c in ("month", "depth", "area_path", "department_id", *COUNTERS))
+    sums = ", ".join(f'SUM("{c}")' for c in COUNTERS)
+    month = month_sql('"day"')
+    with transaction.atomic(), connection.cursor() as cur:
+        cur.execute(f"DELETE FROM {MONTH_TABLE}")
+        cur.execute(
+            f"INSERT INTO {MONTH_TABLE} ({cols}) "
+            f'SELECT {month}, "depth", "area_path", "department_id", {sums} FROM {TABLE} '
+            f'GROUP BY {month}, "depth", "area_path", "department_id"'
+        )
+    return CaseRollupMonth.objects.count()
+
+
 def rebuild(*, max_depth: int = 6) -> int:
     """Recompute the whole table from the cases (one grouped INSERT … SELECT
-    per level and one for departments). Returns the number of rows."""
+    per level and one for departments), then the month table from it.
+    Returns the number of day rows."""
     cases = Case._meta.db_table
     cols = ", ".join(
         f'"{c}"' for c in ("day", "depth", "area_path", "department_id", "category_id", *COUNTERS)
@@ -191,4 +247,5 @@ def rebuild(*, max_depth: int = 6) -> int:
             f"FROM {cases} WHERE department_id IS NOT NULL "
             f"GROUP BY {day}, department_id, category_id"
         )
+        rebuild_months()
     return CaseRollup.objects.count()

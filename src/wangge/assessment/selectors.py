@@ -21,7 +21,7 @@ from wangge.core.errors import DomainError
 from wangge.teams.scope import scope_for
 
 from .indices import REGISTRY, IndexValue, Period, Subject, month_period
-from .models import COUNTERS, DEPARTMENT_DEPTH, CaseRollup
+from .models import COUNTERS, DEPARTMENT_DEPTH, CaseRollup, CaseRollupMonth
 
 # Composite score weights per level ("default" for levels not named). An
 # index with a lower-is-better value (返工率, 延期率) scores 100 − value.
@@ -34,6 +34,11 @@ DEFAULT_WEIGHTS: dict[str, dict[str, float]] = {
         "satisfaction": 0.25,
         "rework": 0.15,
         "peer": 0.1,
+        "visit_coverage": 0.1,
+        "awareness": 0.05,
+        "vanguard": 0.05,
+        "bastion": 0.05,
+        "points": 0.05,
     },
     "department": {
         "on_time": 0.4,
@@ -137,12 +142,56 @@ def _empty() -> dict[str, int]:
     return dict.fromkeys(COUNTERS, 0)
 
 
+def _next_month(d: date) -> date:
+    return (d.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+
+def split_period(period: Period) -> tuple[tuple[date, date] | None, list[Period]]:
+    """The whole calendar months inside the period (first and last month's
+    first day, read from the month table) and the days left over at either
+    end (read from the day table)."""
+    first = period.start if period.start.day == 1 else _next_month(period.start)
+    stop = (period.end + timedelta(days=1)).replace(day=1)  # day after the last whole month
+    if first >= stop:
+        return None, [period]
+    days = []
+    if period.start < first:
+        days.append(Period(period.start, first - timedelta(days=1)))
+    if stop <= period.end:
+        days.append(Period(stop, period.end))
+    return (first, (stop - timedelta(days=1)).replace(day=1)), days
+
+
+def summed(where: Q, key: str, period: Period) -> dict:
+    """Counters over the period grouped by `key` (area_path, department_id,
+    …) for the rollup rows matching `where` (fields common to both tables):
+    whole months from the month table, the rest from the day table — one
+    grouped, index-only query per part."""
+    months, day_parts = split_period(period)
+    sums = {c: Sum(c) for c in COUNTERS}
+    parts = []
+    if months:
+        parts.append(
+            CaseRollupMonth.objects.filter(where, month__gte=months[0], month__lte=months[1])
+        )
+    for p in day_parts:
+        parts.append(CaseRollup.objects.filter(where, day__gte=p.start, day__lte=p.end))
+    out: dict = {}
+    for qs in parts:
+        for r in qs.values_list(key).annotate(**sums).order_by():
+            acc = out.get(r[0])
+            if acc is None:
+                out[r[0]] = dict(zip(COUNTERS, (x or 0 for x in r[1:]), strict=True))
+            else:
+                for c, x in zip(COUNTERS, r[1:], strict=True):
+                    acc[c] += x or 0
+    return out
+
+
 def rollup_sums(subjects: list[Subject], period: Period) -> dict[Subject, dict[str, int]]:
     """Counters of each subject over the period: one grouped query per
-    depth (areas of one level) and one for departments."""
+    depth (areas of one level) and one for departments (per table part)."""
     out = {s: _empty() for s in subjects}
-    sums = {c: Sum(c) for c in COUNTERS}
-    days = Q(day__gte=period.start, day__lte=period.end)
     by_depth: dict[int, list[str]] = defaultdict(list)
     depts = []
     for s in subjects:
@@ -151,23 +200,12 @@ def rollup_sums(subjects: list[Subject], period: Period) -> dict[Subject, dict[s
         else:
             by_depth[len(s.area_path) // STEP].append(s.area_path)
     for depth, paths in by_depth.items():
-        rows = (
-            CaseRollup.objects.filter(days, depth=depth, area_path__in=paths)
-            .values("area_path")
-            .annotate(**sums)
-            .order_by()
-        )
-        for r in rows:
-            out[Subject(area_path=r["area_path"])] = {c: r[c] or 0 for c in COUNTERS}
+        for path, r in summed(Q(depth=depth, area_path__in=paths), "area_path", period).items():
+            out[Subject(area_path=path)] = r
     if depts:
-        rows = (
-            CaseRollup.objects.filter(days, depth=DEPARTMENT_DEPTH, department_id__in=depts)
-            .values("department_id")
-            .annotate(**sums)
-            .order_by()
-        )
-        for r in rows:
-            out[Subject(department_id=r["department_id"])] = {c: r[c] or 0 for c in COUNTERS}
+        where = Q(depth=DEPARTMENT_DEPTH, department_id__in=depts)
+        for dept, r in summed(where, "department_id", period).items():
+            out[Subject(department_id=dept)] = r
     return out
 
 
@@ -323,7 +361,8 @@ def ranking(
     """Every area at `level` under the area (default: the level just
     below), with its indices and composite score, best first; areas without
     cases in the period come last. Two queries: the areas and one grouped
-    rollup read over the subtree."""
+    rollup read of that level's rows in the subtree (a month: the month
+    table, one row per area)."""
     area = access_assessed_area(actor=actor, area_id=area_id)
     level = level or level_below(area)
     if level not in LEVEL_DEPTH or LEVEL_DEPTH[level] <= len(area.path) // STEP:
@@ -336,21 +375,7 @@ def ranking(
         .order_by("path")
         .values_list("pk", "path", "name", "code")
     )
-    sums = {c: Sum(c) for c in COUNTERS}
-    raw: dict[str, dict] = {}
-    rows = (
-        CaseRollup.objects.filter(
-            subtree_q(area.path, "area_path"),
-            depth=depth,
-            day__gte=period.start,
-            day__lte=period.end,
-        )
-        .values("area_path")
-        .annotate(**sums)
-        .order_by()
-    )
-    for r in rows:
-        raw[r["area_path"]] = {c: r[c] or 0 for c in COUNTERS}
+    raw = summed(subtree_q(area.path, "area_path") & Q(depth=depth), "area_path", period)
     # Plain numbers per area (no per-area objects: a city has 4,365 grids).
     case_fns = [(d.code, d.value) for d in REGISTRY.values() if d.source == "cases"]
     others = [d for d in REGISTRY.values() if d.source != "cases"]
@@ -431,8 +456,8 @@ def daily_series(*, area: Area, period: Period) -> list[dict]:
     rows = {
         r["day"]: r
         for r in CaseRollup.objects.filter(
-            depth=len(area.path) // STEP,
             area_path=area.path,
+            department_id=0,
             day__gte=period.start,
             day__lte=period.end,
         )
@@ -460,22 +485,18 @@ def monthly_series(*, area: Area, months: int = 12, until: date | None = None) -
         periods.append(month_period(y, m))
         y, m = (y, m - 1) if m > 1 else (y - 1, 12)
     periods.reverse()
-    rows = (
-        CaseRollup.objects.filter(
-            depth=len(area.path) // STEP,
-            area_path=area.path,
-            day__gte=periods[0].start,
-            day__lte=periods[-1].end,
-        )
-        .values("day")
-        .annotate(**{c: Sum(c) for c in COUNTERS})
-        .order_by()
-    )
+    # The month table: one row per month.
+    rows = CaseRollupMonth.objects.filter(
+        area_path=area.path,
+        department_id=0,
+        month__gte=periods[0].start,
+        month__lte=periods[-1].start,
+    ).values_list("month", *COUNTERS)
     buckets = {p.start: _empty() for p in periods}
-    for r in rows:
-        b = buckets[r["day"].replace(day=1)]
-        for c in COUNTERS:
-            b[c] += r[c] or 0
+    for month, *counts in rows:
+        b = buckets[month]
+        for c, x in zip(COUNTERS, counts, strict=True):
+            b[c] += x
     out = []
     for p in periods:
         raw = buckets[p.start]
@@ -496,8 +517,8 @@ def category_split(*, area: Area, period: Period, limit: int = 10) -> list[dict]
 
     rows = list(
         CaseRollup.objects.filter(
-            depth=len(area.path) // STEP,
             area_path=area.path,
+            department_id=0,
             day__gte=period.start,
             day__lte=period.end,
         )
@@ -527,9 +548,18 @@ def live_counts(*, area: Area, now=None) -> dict:
 
     now = now or timezone.now()
     day = now.astimezone(TZ).date()
-    rows = CaseRollup.objects.filter(depth=len(area.path) // STEP, area_path=area.path)
-    reported = rows.filter(day=day).aggregate(n=Sum("total"))["n"] or 0
-    open_now = rows.aggregate(n=Sum("open"))["n"] or 0
+    reported = (
+        CaseRollup.objects.filter(area_path=area.path, department_id=0, day=day).aggregate(
+            n=Sum("total")
+        )["n"]
+        or 0
+    )
+    open_now = (
+        CaseRollupMonth.objects.filter(area_path=area.path, department_id=0).aggregate(
+            n=Sum("open")
+        )["n"]
+        or 0
+    )
     key = _cache_key("live", area.path, day)
     slow = cache.get(key)
     if slow is None:

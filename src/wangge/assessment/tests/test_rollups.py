@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from wangge.assessment import rollups
 from wangge.assessment.indices import Period
-from wangge.assessment.models import COUNTERS, CaseRollup
+from wangge.assessment.models import COUNTERS, CaseRollup, CaseRollupMonth
 from wangge.assessment.selectors import area_indices, department_indices, ranking
 from wangge.cases.tests.conftest import IN_MG_A1A_1_2, move, photo, report, walk_to
 
@@ -23,6 +23,16 @@ def snapshot() -> dict:
             r[c] for c in COUNTERS
         )
         for r in CaseRollup.objects.values()
+        if any(r[c] for c in COUNTERS)
+    }
+
+
+def month_snapshot() -> dict:
+    return {
+        (str(r["month"]), r["depth"], r["area_path"], r["department_id"]): tuple(
+            r[c] for c in COUNTERS
+        )
+        for r in CaseRollupMonth.objects.values()
         if any(r[c] for c in COUNTERS)
     }
 
@@ -56,10 +66,17 @@ def make_cases(w):
 
 def test_incremental_equals_rebuild(world):
     make_cases(world)
-    incremental = snapshot()
-    assert incremental  # the hook wrote rows
+    incremental, months = snapshot(), month_snapshot()
+    assert incremental and months  # the hook wrote rows
     rollups.rebuild()
     assert snapshot() == incremental
+    assert month_snapshot() == months
+    # Each month row is the sum of its day rows over every category.
+    sums: dict = {}
+    for (day, depth, path, dept, _cat), vec in incremental.items():
+        key = (day[:8] + "01", depth, path, dept)
+        sums[key] = tuple(a + b for a, b in zip(sums.get(key, (0,) * len(vec)), vec, strict=True))
+    assert months == {k: v for k, v in sums.items() if any(v)}
 
 
 def test_a_move_that_changes_nothing_counted_writes_nothing(world, django_assert_num_queries):
@@ -177,3 +194,70 @@ def test_online_rate_from_presence_agrees_with_a_hand_count(world):
         "expected_minutes": 2 * 5 * per_day,
     }
     assert online["value"] == round(100 * 810 / 4500, 2)
+
+
+def test_split_period_whole_months_and_edge_days():
+    from datetime import date
+
+    from wangge.assessment.selectors import split_period
+
+    assert split_period(Period(date(2026, 11, 1), date(2026, 11, 30))) == (
+        (date(2026, 11, 1), date(2026, 11, 1)),
+        [],
+    )
+    assert split_period(Period(date(2026, 10, 15), date(2026, 12, 10))) == (
+        (date(2026, 11, 1), date(2026, 11, 1)),
+        [
+            Period(date(2026, 10, 15), date(2026, 10, 31)),
+            Period(date(2026, 12, 1), date(2026, 12, 10)),
+        ],
+    )
+    assert split_period(Period(date(2025, 12, 1), date(2026, 2, 28))) == (
+        (date(2025, 12, 1), date(2026, 2, 1)),
+        [],
+    )
+    p = Period(date(2026, 11, 3), date(2026, 11, 25))
+    assert split_period(p) == (None, [p])
+
+
+def test_months_and_days_together_agree_with_a_hand_count(world):
+    """Cases spread over three months: figures over a whole month (month
+    table), a few days (day table) and a span crossing both equal counts by
+    hand from the cases."""
+    from wangge.cases.models import Case
+    from wangge.cases.workdays import TZ
+
+    w = world
+    make_cases(w)
+    ids = list(Case.objects.order_by("pk").values_list("pk", flat=True))
+    now = timezone.now()
+    for i, pk in enumerate(ids):  # 0, 35 and 70 days back, in turn
+        Case.objects.filter(pk=pk).update(created_at=now - timedelta(days=35 * (i % 3)))
+    rollups.rebuild()
+    t = timezone.localdate()
+    first = t.replace(day=1)
+    last_month_end = first - timedelta(days=1)
+    periods = [
+        Period(last_month_end.replace(day=1), last_month_end),
+        Period(t - timedelta(days=80), t),
+        Period(t - timedelta(days=40), t - timedelta(days=30)),
+        Period(first, t),
+    ]
+    street = w.tree.street_a1
+    for period in periods:
+        data = area_indices(actor=w.dispatcher, area_id=street.pk, period=period)
+        raw = next(i for i in data["indices"] if i["code"] == "closure")["raw"]
+        mine = [
+            c
+            for c in Case.objects.filter(area_path__startswith=street.path)
+            if period.start <= c.created_at.astimezone(TZ).date() <= period.end
+        ]
+        closed = sum(c.status in ("closed", "rated", "archived") for c in mine)
+        assert (raw["total"], raw["closed"]) == (len(mine), closed), period
+        rows = ranking(
+            actor=w.district_dispatcher, area_id=w.tree.district_a.pk, level="grid", period=period
+        )["rows"]
+        in_district = Case.objects.filter(area_path__startswith=w.tree.district_a.path)
+        assert sum(r["total"] for r in rows) == sum(
+            period.start <= c.created_at.astimezone(TZ).date() <= period.end for c in in_district
+        )
