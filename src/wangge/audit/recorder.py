@@ -106,6 +106,28 @@ class Context:
 
 
 _context: ContextVar[Context | None] = ContextVar("wangge_audit_context", default=None)
+_batch: ContextVar[list | None] = ContextVar("wangge_audit_batch", default=None)
+
+
+@contextmanager
+def batched() -> Iterator[None]:
+    """Inside a transaction, the audit events of the writes made in the block
+    are inserted together, in one statement, when the block ends (still in
+    the writer's transaction). The case intake writes three rows this way:
+    one audit INSERT instead of three round trips."""
+    if _batch.get() is not None:
+        yield
+        return
+    events: list = []
+    token = _batch.set(events)
+    try:
+        yield
+    finally:
+        _batch.reset(token)
+    if events:
+        from .models import AuditEvent
+
+        AuditEvent.objects.bulk_create(events)
 
 
 def client_ip(request) -> str | None:
@@ -222,7 +244,11 @@ def _queue(ctx: Context, *, kind, model, object_id, area_path, changes, actor=No
     if transaction.get_connection().in_atomic_block:
         # Inside the writer's transaction: committed with the change, rolled
         # back with it (savepoints too), never one without the other.
-        event.save(force_insert=True)
+        pending = _batch.get()
+        if pending is not None:
+            pending.append(event)
+        else:
+            event.save(force_insert=True)
     elif _context.get() is ctx and not ctx.closed:
         # An autocommitted write in a request: already its own transaction;
         # its event joins the request's one INSERT at the end.

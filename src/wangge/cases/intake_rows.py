@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 
 from django.db import connection
 
+from wangge.audit.recorder import batched
 from wangge.core.rawrows import insert_parts, saved, saving
 
 from .models import OPEN_STATUSES, Case, CaseEvent, CaseReporter
@@ -88,10 +89,11 @@ def insert(case: Case, reporter: CaseReporter, event: CaseEvent) -> bool:
                 )
                 ids.append(cur.fetchone()[0])
             reporter_id, event_id = ids
-    saved(case, case_id)
     reporter.case_id = event.case_id = case_id
-    saved(reporter, reporter_id)
-    saved(event, event_id)
+    with batched():  # the three rows' audit events: one INSERT
+        saved(case, case_id)
+        saved(reporter, reporter_id)
+        saved(event, event_id)
     return True
 
 
