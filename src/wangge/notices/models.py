@@ -139,6 +139,15 @@ class Delivery(models.Model):
         db_index=False,
         related_name="+",
     )
+    # The household's district, written by the fan-out: the partition key
+    # when the table is partitioned by district (`wangge partition`, docs/scale.md).
+    district = models.ForeignKey(
+        "areas.Area",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        related_name="+",
+    )
     read_at = models.DateTimeField(_("阅读时间"), null=True, blank=True)
     reached_at = models.DateTimeField(_("触达时间"), null=True, blank=True)
     reached_via = models.CharField(

@@ -214,10 +214,10 @@ def _insert_households(notice: Notice, after: int, upto: int | None, big: bool) 
     """One INSERT … SELECT: the households of the notice's area with
     `after < id <= upto` (the care audience: those with a resident in one of
     the groups). read_at, reached_at, reached_by are NULL and reached_via ''
-    by default, so the statement names only the key."""
+    by default, so the statement names only the key and the district."""
     d, h = Delivery._meta.db_table, Household._meta.db_table
     lo, hi = _bounds(notice.area_path)
-    cols = "notice_id, grid_id, household_id"
+    cols = "notice_id, grid_id, household_id, district_id"
     if notice.audience == Audience.CARE:
         r, rc, g = (
             Resident._meta.db_table,
@@ -227,7 +227,7 @@ def _insert_households(notice: Notice, after: int, upto: int | None, big: bool) 
         marks = ", ".join(["%s"] * len(notice.care_groups))
         sql = (
             f"INSERT INTO {d} ({cols}) "
-            f"SELECT DISTINCT %s, r.grid_id, r.household_id "
+            f"SELECT DISTINCT %s, r.grid_id, r.household_id, r.district_id "
             f"FROM {rc} rc JOIN {r} r ON r.id = rc.resident_id JOIN {g} g ON g.id = rc.group_id "
             f"WHERE g.code IN ({marks}) AND r.area_path >= %s AND r.area_path < %s "
             f"AND r.household_id > %s"
@@ -241,7 +241,7 @@ def _insert_households(notice: Notice, after: int, upto: int | None, big: bool) 
         path = "(h.area_path || '')" if upto is not None and big else "h.area_path"
         sql = (
             f"INSERT INTO {d} ({cols}) "
-            f"SELECT %s, h.grid_id, h.id FROM {h} h "
+            f"SELECT %s, h.grid_id, h.id, h.district_id FROM {h} h "
             f"WHERE {path} >= %s AND {path} < %s AND h.id > %s"
         )
         params = [notice.pk, lo, hi, after]

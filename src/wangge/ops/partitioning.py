@@ -11,7 +11,9 @@ writes meanwhile: run it in a maintenance window):
 4. primary key and unique indexes gain the partition key (PostgreSQL and
    Citus require it: uniqueness holds per district); outgoing foreign keys
    (to areas, users, categories, departments: small reference tables) and
-   the other indexes come back as they were;
+   the other indexes come back as they were, and so do the table's own
+   triggers (the points ledger's append-only guard, audit guards): a row
+   trigger on a partitioned table is cloned onto every partition;
 5. a foreign key pointing at the table from a table that also has
    `district_id` (a case's events) comes back as a composite key
    (case_id, district_id) → (id, district_id): it never crosses districts,
@@ -19,9 +21,9 @@ writes meanwhile: run it in a maintenance window):
    tables without a district are dropped (the ORM still follows and cascades
    them; the database no longer enforces them) and listed in the report.
 
-The tables are those named in TABLES; other apps' large tables (deliveries,
-visits, points ledger) follow the same pattern once they carry
-`district_id` (add them to TABLES, in dependency order)."""
+The tables come in groups (GROUPS: cases, deliveries, visits, points), each
+carrying `district_id`, written by the application when the row is written;
+any other table with that column can be named directly."""
 
 from __future__ import annotations
 
@@ -34,7 +36,25 @@ from wangge.core.errors import DomainError
 
 KEY = "district_id"
 # Parents before children (a child's composite foreign key needs its parent's new key).
-TABLES = ["cases_case", "cases_caseevent"]
+GROUPS = {
+    "cases": ["cases_case", "cases_caseevent"],
+    "deliveries": ["notices_delivery"],
+    "visits": ["visits_visit"],
+    "points": ["points_pointsentry"],
+}
+TABLES = [t for tables in GROUPS.values() for t in tables]
+
+
+def tables_of(names: list[str]) -> list[str]:
+    """Group names (`cases`) or table names (`cases_case`), in GROUPS order."""
+    out: list[str] = []
+    for name in names:
+        for table in GROUPS.get(name, [name]):
+            if not re.fullmatch(r"[a-z_][a-z0-9_]*", table):
+                raise DomainError("partition_bad_table", f"表名不合法：{table}")
+            if table not in out:
+                out.append(table)
+    return sorted(out, key=lambda t: TABLES.index(t) if t in TABLES else len(TABLES))
 
 
 @dataclass
@@ -45,6 +65,7 @@ class Report:
     rows: int = 0
     composite_fks: list[str] = field(default_factory=list)
     dropped_fks: list[str] = field(default_factory=list)
+    triggers: list[str] = field(default_factory=list)
 
 
 def _q(name: str) -> str:
@@ -82,6 +103,9 @@ def _districts(cursor, table: str) -> list[tuple[int, str]]:
 
 def partition_table(cursor, table: str) -> Report:
     report = Report(table)
+    cursor.execute("SELECT to_regclass(%s)", [table])
+    if cursor.fetchone()[0] is None:
+        raise DomainError("partition_no_table", f"没有表 {table}")
     if is_partitioned(cursor, table):
         report.skipped = "已分区"
         return report
@@ -109,6 +133,12 @@ def partition_table(cursor, table: str) -> Report:
         [table],
     )
     incoming = cursor.fetchall()
+    cursor.execute(
+        "SELECT tgname, pg_get_triggerdef(oid) FROM pg_trigger "
+        "WHERE tgrelid = %s::regclass AND NOT tgisinternal ORDER BY tgname",
+        [table],
+    )
+    triggers = cursor.fetchall()
 
     for child, name, _ in incoming:
         cursor.execute(f"ALTER TABLE {_q(child)} DROP CONSTRAINT {_q(name)}")
@@ -132,11 +162,13 @@ def partition_table(cursor, table: str) -> Report:
     report.rows = cursor.rowcount
     cursor.execute(f"DROP TABLE {_q(table)}")
     cursor.execute(f"ALTER TABLE {_q(new)} RENAME TO {_q(table)}")
-    cursor.execute(
-        "SELECT setval(pg_get_serial_sequence(%s, 'id'), "
-        f"coalesce((SELECT max(id) FROM {_q(table)}), 0) + 1, false)",
-        [table],
-    )
+    if "id" in columns:
+        cursor.execute(
+            "SELECT setval(s, coalesce((SELECT max(id) FROM "
+            f"{_q(table)}), 0) + 1, false) FROM pg_get_serial_sequence(%s, 'id') s "
+            "WHERE s IS NOT NULL",
+            [table],
+        )
 
     for name, kind, defn in own:
         if kind in "pu":
@@ -146,6 +178,11 @@ def partition_table(cursor, table: str) -> Report:
         if defn.startswith("CREATE UNIQUE INDEX") and KEY not in defn.split(" WHERE ")[0]:
             defn = _with_key(defn)
         cursor.execute(defn)
+    # Dropping the old table dropped its triggers (the rows were copied
+    # before, by INSERT: an append-only guard does not fire on it).
+    for name, defn in triggers:
+        cursor.execute(defn)
+        report.triggers.append(name)
 
     for child, name, defn in incoming:
         if KEY in _columns(cursor, child):
@@ -176,7 +213,7 @@ def partition_by_district(tables: list[str] | None = None) -> list[Report]:
         # Deferred foreign-key checks of this transaction's own writes must
         # run before tables are altered.
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        for table in tables or TABLES:
+        for table in tables_of(tables or list(GROUPS)):
             reports.append(partition_table(cursor, table))
     return reports
 

@@ -84,6 +84,11 @@ class PointsEntry(models.Model):
     grid = models.ForeignKey(
         "areas.Area", verbose_name=_("网格"), on_delete=models.PROTECT, related_name="+"
     )
+    # The grid's district: the partition key when the ledger is partitioned
+    # by district (`wangge partition`, docs/scale.md).
+    district = models.ForeignKey(
+        "areas.Area", on_delete=models.PROTECT, related_name="+", db_index=False, editable=False
+    )
     area_path = models.CharField(_("区域路径"), max_length=60, editable=False)
     kind = models.CharField(_("类型"), max_length=12, choices=EntryKind.choices)
     rule = models.CharField(

@@ -18,7 +18,8 @@ from django.db.models import F, Q, Sum
 from django.utils import timezone
 
 from wangge.accounts.models import User
-from wangge.areas.models import Area
+from wangge.areas.models import Area, Level
+from wangge.areas.paths import ancestor_paths
 from wangge.core.errors import Conflict, DomainError, PermissionDenied
 from wangge.people.models import Resident
 from wangge.teams.roles import Role
@@ -58,6 +59,7 @@ class Holder:
     grid_id: int
     area_path: str
     name: str = ""
+    district_id: int | None = None  # looked up from area_path when not known
 
     def q(self) -> Q:
         if self.resident_id is not None:
@@ -69,7 +71,9 @@ class Holder:
 
 
 def resident_holder(resident: Resident) -> Holder:
-    return Holder(resident.pk, None, resident.grid_id, resident.area_path, resident.name)
+    return Holder(
+        resident.pk, None, resident.grid_id, resident.area_path, resident.name, resident.district_id
+    )
 
 
 def holder_of(user) -> Holder:
@@ -95,6 +99,15 @@ def _lock(holder: Holder) -> None:
         Resident.objects.select_for_update().filter(pk=holder.resident_id).values("pk").first()
     else:
         User.objects.select_for_update().filter(pk=holder.worker_id).values("pk").first()
+
+
+def _district_id(holder: Holder) -> int:
+    """The district of the holder's grid: each ledger line carries it (the
+    partition key, docs/scale.md)."""
+    if holder.district_id is not None:
+        return holder.district_id
+    paths = [*ancestor_paths(holder.area_path), holder.area_path]
+    return Area.objects.values_list("pk", flat=True).get(path__in=paths, level=Level.DISTRICT)
 
 
 def balance(holder: Holder) -> int:
@@ -170,6 +183,7 @@ def points_award(
         return PointsEntry.objects.create(
             **holder.fields(),
             grid_id=holder.grid_id,
+            district_id=_district_id(holder),
             area_path=holder.area_path,
             kind=EntryKind.EARN,
             rule=kind,
@@ -288,6 +302,7 @@ def points_correct(*, actor, holder: Holder, amount: int, reason: str) -> Points
         return PointsEntry.objects.create(
             **holder.fields(),
             grid_id=holder.grid_id,
+            district_id=_district_id(holder),
             area_path=holder.area_path,
             kind=EntryKind.CORRECTION,
             amount=amount,
@@ -341,6 +356,7 @@ def redemption_create(*, actor, item_id: int, quantity: int = 1) -> Redemption:
         entry = PointsEntry.objects.create(
             **holder.fields(),
             grid_id=holder.grid_id,
+            district_id=_district_id(holder),
             area_path=holder.area_path,
             kind=EntryKind.REDEEM,
             amount=-cost,
@@ -425,6 +441,7 @@ def redemption_cancel(*, actor, redemption_id: int) -> Redemption:
         PointsEntry.objects.create(
             **holder.fields(),
             grid_id=redemption.entry.grid_id,
+            district_id=redemption.entry.district_id,
             area_path=redemption.entry.area_path,
             kind=EntryKind.REFUND,
             amount=redemption.points,

@@ -63,6 +63,7 @@ def fund(p: Person, amount: int, *, reason: str = "测试初始积分"):
     return PointsEntry.objects.create(
         resident=p.resident,
         grid_id=p.resident.grid_id,
+        district_id=p.resident.district_id,
         area_path=p.resident.area_path,
         kind=EntryKind.CORRECTION,
         amount=amount,

@@ -42,6 +42,7 @@ def populate(side, matrix) -> None:
     side.extra["points_entry"] = PointsEntry.objects.create(
         resident=resident,
         grid_id=resident.grid_id,
+        district_id=resident.district_id,
         area_path=resident.area_path,
         kind=EntryKind.CORRECTION,
         amount=100,

@@ -233,6 +233,7 @@ def test_entry_needs_exactly_one_holder(tree, alice, make_staff):
             resident=alice.resident,
             worker=worker,
             grid=tree.grid_a1a_1,
+            district_id=alice.resident.district_id,
             area_path=tree.grid_a1a_1.path,
             kind=EntryKind.EARN,
             amount=1,
