@@ -115,6 +115,8 @@ PAGES: dict[str, Page] = {
     ),
     "/m/discuss/campaigns/<int:campaign_id>/": Page(),
     "/m/points/": Page(),
+    "/m/surveys/": Page(),
+    "/m/surveys/<int:survey_id>/": Page(),
     "/m/points/redeem/": Page(method="POST", data=lambda s, p, m: {}),
     "/m/points/redemptions/<int:redemption_id>/cancel/": Page(
         method="POST", data=lambda s, p, m: {}
@@ -137,6 +139,9 @@ PAGES: dict[str, Page] = {
     "/console/participation/": Page(),
     "/w/party/": Page(),
     "/console/party/": Page(),
+    "/console/staffing/": Page(),
+    "/console/staffing/workers/<int:worker_id>/": Page(),
+    "/w/staffing/": Page(),
     # grid worker
     "/w/": Page(),
     "/w/cases/": Page(),

@@ -68,6 +68,10 @@ def _mount() -> None:
 
     api.add_router("/visits", visits_router)
 
+    from wangge.staffing.api import router as staffing_router
+
+    api.add_router("/staffing", staffing_router)
+
     from wangge.emergency.api import router as emergency_router
     from wangge.notices.api import router as notices_router
 
@@ -93,6 +97,10 @@ def _mount() -> None:
     api.add_router("/topics", topics_router)
     api.add_router("/points", points_router)
     api.add_router("/civic", civic_router)
+
+    from wangge.surveys.api import router as surveys_router
+
+    api.add_router("/surveys", surveys_router)
 
 
 _mount()

@@ -15,6 +15,7 @@ urlpatterns = [
     path("", include("wangge.serviceteams.urls")),
     path("", include("wangge.deliberation.staff_urls")),  # /w/ and /console/participation/
     path("", include("wangge.party.urls")),
+    path("", include("wangge.staffing.urls")),
     path("m/", include("wangge.h5.urls")),
     path("w/notices/", include("wangge.notices.urls_worker")),
     path("w/emergency/", include("wangge.emergency.urls_worker")),

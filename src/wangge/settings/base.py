@@ -51,6 +51,8 @@ INSTALLED_APPS = [
     "wangge.points",
     "wangge.civic",
     "wangge.visits",
+    "wangge.staffing",
+    "wangge.surveys",
 ]
 
 MIDDLEWARE = [
