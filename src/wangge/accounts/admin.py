@@ -11,6 +11,7 @@ from django.utils.html import format_html_join
 from wangge.core.admin import ReadOnlyAdmin, ScopedAdmin
 from wangge.core.errors import DomainError
 from wangge.core.masking import mask_phone
+from wangge.core.validators import normalize_phone
 from wangge.teams.scope import scope_for
 
 from . import selectors, services
@@ -21,7 +22,21 @@ if admin.site.is_registered(Group):
     admin.site.unregister(Group)
 
 
-class StaffUserAddForm(forms.ModelForm):
+class _PhoneFormMixin:
+    """`phone` is not a database column (ciphertext + keyed hash): a plain
+    form field that the services encrypt; dropped when the admin shows it
+    read-only."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "phone" not in (self._meta.fields or ()):
+            self.fields.pop("phone", None)
+        elif self.instance.pk:
+            self.fields["phone"].initial = self.instance.phone or ""
+
+
+class StaffUserAddForm(_PhoneFormMixin, forms.ModelForm):
+    phone = forms.CharField(label="手机号", max_length=20, required=False)
     password1 = forms.CharField(label="密码", widget=forms.PasswordInput, strip=False)
     password2 = forms.CharField(label="确认密码", widget=forms.PasswordInput, strip=False)
 
@@ -50,7 +65,9 @@ class StaffUserAddForm(forms.ModelForm):
         pass
 
 
-class UserChangeForm(forms.ModelForm):
+class UserChangeForm(_PhoneFormMixin, forms.ModelForm):
+    phone = forms.CharField(label="手机号", max_length=20, required=False)
+
     class Meta:
         model = User
         fields = ["name", "phone", "is_active"]
@@ -73,7 +90,9 @@ class UserChangeForm(forms.ModelForm):
 class UserAdmin(ScopedAdmin):
     list_display = ("username", "name", "kind", "phone_display", "resident_status", "is_active")
     list_filter = ("kind", "resident_status", "is_active")
-    search_fields = ("username", "name", "^phone")
+    # The phone is not stored in clear: a search term that is a phone number
+    # finds its account by the keyed hash (whole numbers only, no prefixes).
+    search_fields = ("username", "name")
     ordering = ("username",)
     show_full_result_count = False
     readonly_fields = (
@@ -92,12 +111,26 @@ class UserAdmin(ScopedAdmin):
     def get_queryset(self, request):
         return selectors.user_list(actor=request.user).order_by("username")
 
+    def get_search_results(self, request, queryset, search_term):
+        qs, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        try:
+            phone = normalize_phone(search_term.strip())
+        except ValidationError:
+            phone = ""
+        if phone:
+            qs = qs | queryset.filter(pk__in=User.objects.with_phone(phone).values("pk"))
+        return qs, may_have_duplicates
+
     @admin.display(description="手机号")
     def phone_display(self, obj):
         # Staff work phones are printed on contact cards; residents' are personal.
         if obj.kind == User.Kind.RESIDENT:
             return mask_phone(obj.phone or "")
         return obj.phone or ""
+
+    @admin.display(description="手机号")
+    def phone_readonly(self, obj):
+        return self.phone_display(obj) or "—"
 
     @admin.display(description="角色")
     def roles(self, obj):
@@ -119,7 +152,7 @@ class UserAdmin(ScopedAdmin):
         return [
             "username",
             "name",
-            "phone",
+            "phone" if self._phone_editable(request, obj) else "phone_readonly",
             "is_active",
             "kind",
             "roles",
@@ -132,6 +165,10 @@ class UserAdmin(ScopedAdmin):
             "date_joined",
         ]
 
+    def _phone_editable(self, request, obj) -> bool:
+        # A resident's phone is their login: they change it themselves.
+        return obj.kind != User.Kind.RESIDENT and self.has_change_permission(request, obj)
+
     def get_object(self, request, object_id, from_field=None):
         obj = super().get_object(request, object_id, from_field)
         if obj is not None:
@@ -142,10 +179,10 @@ class UserAdmin(ScopedAdmin):
         if obj is None:
             return ()
         ro = list(self.readonly_fields)
-        if obj.kind == User.Kind.RESIDENT:
-            ro.append("phone")  # a resident's phone is their login: they change it
+        if not self._phone_editable(request, obj):
+            ro.append("phone_readonly")
         if not self.has_change_permission(request, obj):
-            ro += ["name", "phone", "is_active"]
+            ro += ["name", "is_active"]
         return ro
 
     def get_form(self, request, obj=None, **kwargs):

@@ -22,7 +22,7 @@ class PhoneOrUsernameBackend(ModelBackend):
             except ValidationError:
                 phone = None
             if phone:
-                user = User.objects.filter(phone=phone).first()
+                user = User.objects.with_phone(phone).first()
         if user is None:
             # same cost as a real check: no user enumeration by timing
             User().set_password(password)

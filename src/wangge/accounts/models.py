@@ -9,6 +9,15 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from wangge.core import crypto
+
+
+class WangUserManager(UserManager):
+    def with_phone(self, phone: str | None):
+        """Users whose phone is `phone` (normalized): a look-up by the keyed
+        hash, the clear number is not in the database."""
+        return self.filter(phone_hash=crypto.keyed_hash(phone or "") or "-")
+
 
 class User(AbstractUser):
     """Staff and residents alike. Staff get role assignments on areas
@@ -28,7 +37,13 @@ class User(AbstractUser):
 
     kind = models.CharField(_("类型"), max_length=10, choices=Kind.choices, default=Kind.STAFF)
     name = models.CharField(_("姓名"), max_length=50, blank=True)
-    phone = models.CharField(_("手机号"), max_length=20, unique=True, null=True, blank=True)
+    # The phone (residents log in with it) is personal data: AES-GCM
+    # ciphertext plus a keyed hash for log-in look-ups and uniqueness, the
+    # same scheme as people.Resident. `user.phone` reads and writes both.
+    phone_enc = models.TextField(_("手机号(密文)"), blank=True, default="", editable=False)
+    phone_hash = models.CharField(
+        _("手机号(检索哈希)"), max_length=40, unique=True, null=True, blank=True, editable=False
+    )
     resident = models.OneToOneField(
         "people.Resident",
         verbose_name=_("居民档案"),
@@ -50,7 +65,7 @@ class User(AbstractUser):
         related_name="+",
     )
 
-    objects = UserManager()
+    objects = WangUserManager()
 
     class Meta:
         verbose_name = _("用户")
@@ -58,6 +73,29 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.name or self.username
+
+    @property
+    def phone(self) -> str | None:
+        """The clear phone (decrypted on first read, then kept on the object)."""
+        cached = self.__dict__.get("_phone_clear")
+        if cached is not None and cached[0] == self.phone_enc:
+            return cached[1]
+        value = crypto.decrypt(self.phone_enc) if self.phone_enc else None
+        self.__dict__["_phone_clear"] = (self.phone_enc, value)
+        return value
+
+    @phone.setter
+    def phone(self, value: str | None) -> None:
+        value = value or None
+        self.phone_enc = crypto.encrypt(value) if value else ""
+        self.phone_hash = crypto.keyed_hash(value) if value else None
+        self.__dict__["_phone_clear"] = (self.phone_enc, value)
+
+    @property
+    def phone_masked(self) -> str:
+        from wangge.core.masking import mask_phone
+
+        return mask_phone(self.phone or "")
 
 
 def _hash_token(raw: str) -> str:

@@ -47,7 +47,7 @@ def _too_many(message: str, retry_after: int) -> DomainError:
 
 
 def _resident_for(phone: str) -> User | None:
-    return User.objects.filter(phone=phone, kind=User.Kind.RESIDENT, is_active=True).first()
+    return User.objects.with_phone(phone).filter(kind=User.Kind.RESIDENT, is_active=True).first()
 
 
 def otp_send(*, phone: str, ip: str = "", purpose: str = "login", now=None) -> bool:

@@ -44,7 +44,7 @@ def lockout_key(request, credentials) -> str:
         except ValidationError:
             phone = ""
         if phone:
-            user_id = User.objects.filter(phone=phone).values_list("pk", flat=True).first()
+            user_id = User.objects.with_phone(phone).values_list("pk", flat=True).first()
             login = phone
     return f"user:{user_id}" if user_id is not None else login[:150]
 

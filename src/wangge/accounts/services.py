@@ -12,6 +12,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from wangge.core.crypto import keyed_hash
 from wangge.core.errors import Conflict, DomainError, PermissionDenied
 from wangge.core.validators import normalize_phone
 from wangge.teams.roles import Role
@@ -59,18 +60,19 @@ def _check_password(password: str, user: User) -> None:
 def _login_name_taken(*, username: str = "", phone: str = "", exclude_pk=None) -> str | None:
     """Usernames and phones share one namespace (either one logs in), so a
     new username may not equal anyone's phone and vice versa."""
+    # Phones are looked up by their keyed hash (never stored in clear).
     q = Q()
     if username:
-        q |= Q(username=username) | Q(phone=username)
+        q |= Q(username=username) | Q(phone_hash=keyed_hash(username))
     if phone:
-        q |= Q(phone=phone) | Q(username=phone)
+        q |= Q(phone_hash=keyed_hash(phone)) | Q(username=phone)
     qs = User.objects.filter(q)
     if exclude_pk is not None:
         qs = qs.exclude(pk=exclude_pk)
-    row = qs.values("username", "phone").first()
+    row = qs.values("username", "phone_hash").first()
     if row is None:
         return None
-    if phone and phone in (row["phone"], row["username"]):
+    if phone and (row["phone_hash"] == keyed_hash(phone) or row["username"] == phone):
         return "该手机号已被注册"
     return "该用户名已被使用"
 
@@ -174,13 +176,13 @@ def user_update(
         if not name.strip():
             raise DomainError("invalid", "姓名不能为空", status=422)
         user.name = name.strip()
-    if phone is not None:
-        user.phone = phone
+    if phone is not None and phone != user.phone:
+        user.phone = phone  # encrypted, with a new keyed hash
     if is_active is not None:
         if actor is not None and actor.pk == user.pk and not is_active:
             raise DomainError("invalid", "不能停用自己的账号", status=422)
         user.is_active = is_active
-    user.save(update_fields=["name", "phone", "is_active"])
+    user.save(update_fields=["name", "phone_enc", "phone_hash", "is_active"])
     return user
 
 

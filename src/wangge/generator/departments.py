@@ -97,7 +97,7 @@ def _staff(rng, username: str, role: str, area: Area, dept: Department, phone_n:
     user = User.objects.filter(username=username).first()
     if user is None:
         phone = staff_mobile(phone_n)
-        while User.objects.filter(phone=phone).exists():
+        while User.objects.with_phone(phone).exists():
             phone_n += 31 * 10**7
             phone = staff_mobile(phone_n)
         user = User.objects.create(

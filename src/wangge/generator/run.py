@@ -131,7 +131,9 @@ ORG_COLUMNS = [
     "lng",
     "lat",
 ]
-USER_COLUMNS = ["id", "password", "username", "is_staff", "kind", "name", "phone"]
+USER_COLUMNS = [
+    "id", "password", "username", "is_staff", "kind", "name", "phone_enc", "phone_hash",
+]
 ASSIGNMENT_COLUMNS = ["id", "user_id", "role", "area_id", "area_path", "department_id"]
 
 
@@ -331,7 +333,10 @@ class _Run:
         self.province = _province_name(city.code[:2])
         self.uscc_serial = 0
         self.usccs = set(Organization.objects.values_list("uscc", flat=True))
-        self.phones = set(User.objects.exclude(phone=None).values_list("phone", flat=True))
+        # Keyed hashes of the phones taken (accounts.User keeps no clear phone).
+        self.phones = set(
+            User.objects.exclude(phone_hash=None).values_list("phone_hash", flat=True)
+        )
         self.usernames: set[str] = set()
         self.counts = {"users": 0}
         self.timings: dict[str, float] = {}
@@ -782,16 +787,19 @@ class _Run:
         self.usernames.add(username)
         n = area_id * 32 + slot
         phone = staff_mobile(n)
-        while phone in self.phones:
+        while (phone_hash := crypto.keyed_hash(phone)) in self.phones:
             n += 31 * 10**7
             phone = staff_mobile(n)
-        self.phones.add(phone)
+        self.phones.add(phone_hash)
         if not name:
             sex = "M" if rng.random() < 0.55 else "F"
             name = names.name(rng, sex, REFERENCE_DATE.year - rng.randint(24, 58))
         password = "!" + "".join(rng.choices(_ALNUM, k=40))  # unusable
         uid = self.t_user.new_id()
-        self.w.add(self.t_user, (uid, password, username, True, "staff", name, phone))
+        self.w.add(
+            self.t_user,
+            (uid, password, username, True, "staff", name, crypto.encrypt(phone), phone_hash),
+        )
         self.counts["users"] += 1
         return uid
 

@@ -194,7 +194,7 @@ def test_sign_up_picks_the_grid_and_waits_for_the_check(client, tree):
     assert r.status_code == 422 and "请选择您居住的网格" in r.content.decode()
     r = client.post("/m/register/", {**form, "password2": PASSWORD})
     assert r.status_code == 302 and r["Location"] == "/m/"
-    user = User.objects.get(phone="13655556666")
+    user = User.objects.with_phone("13655556666").get()
     assert (user.kind, user.resident_status, user.home_grid_id) == (
         "resident",
         "pending",

@@ -62,11 +62,38 @@ def test_no_clear_id_number_or_phone_anywhere(tree, make_staff):
 
 
 @pytest.mark.django_db
-@pytest.mark.xfail(strict=True, reason="accounts.User.phone (the login name of residents) is "
-                   "stored in clear: it must become an encrypted column with a keyed hash for "
-                   "log-in look-ups (known gap, see docs/security.md)")
-def test_login_phone_of_an_account_is_not_in_clear(tree):
-    from wangge.accounts.services import resident_register
+def test_login_phone_of_an_account_is_not_in_clear(tree, rf):
+    """accounts.User.phone: ciphertext plus a keyed hash, still the login
+    name (password and SMS code) and still unique."""
+    from django.contrib.auth import authenticate
 
-    resident_register(phone=PHONE, password="pass-Wangge-2026", name="孙八", grid=tree.grid_a1a_1)
-    assert PHONE not in _raw_dump()
+    from wangge.accounts.models import User
+    from wangge.accounts.services import resident_register, user_create_staff
+    from wangge.core import crypto
+    from wangge.core.errors import Conflict
+
+    user = resident_register(phone=PHONE, password="pass-Wangge-2026", name="孙八",
+                             grid=tree.grid_a1a_1)
+    staff = user_create_staff(username="wgy_sun", name="孙网格", phone=HOTLINE_PHONE,
+                              password="pass-Wangge-2026")
+    dump = _raw_dump()
+    assert "孙八" in dump and "wgy_sun" in dump
+    for secret in (PHONE, HOTLINE_PHONE):
+        found = [line[:120] for line in dump.splitlines() if secret in line]
+        assert not found, f"{secret} stored in clear: {found}"
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT phone_enc, phone_hash FROM accounts_user WHERE id = %s",
+                       [user.pk])
+        enc, hashed = cursor.fetchone()
+    assert crypto.decrypt(enc) == PHONE and hashed == crypto.keyed_hash(PHONE)
+    assert User.objects.get(pk=user.pk).phone == PHONE
+    assert User.objects.get(pk=staff.pk).phone == HOTLINE_PHONE
+    # still the login name, still unique
+    def log_in(login):
+        return authenticate(rf.post("/login/"), username=login, password="pass-Wangge-2026")
+
+    assert log_in(PHONE) == user and log_in("139 1111 2222") == staff
+    assert log_in("13900000000") is None
+    with pytest.raises(Conflict):
+        resident_register(phone="+86 139-8765-4321", password="pass-Wangge-2026", name="冒名",
+                          grid=tree.grid_a1a_1)

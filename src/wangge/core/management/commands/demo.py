@@ -112,7 +112,7 @@ class Command(BaseCommand):
             rows.append((username, label, area.name))
 
         phone = "13900009999"
-        resident_user = User.objects.filter(phone=phone).first()
+        resident_user = User.objects.with_phone(phone).first()
         if resident_user is None:
             resident_user = resident_register(
                 phone=phone, password=DEMO_PASSWORD, name="演示居民", grid=grid
