@@ -52,7 +52,6 @@ INSTALLED_APPS = [
     "wangge.civic",
     "wangge.visits",
     "wangge.staffing",
-    "wangge.surveys",
 ]
 
 MIDDLEWARE = [
