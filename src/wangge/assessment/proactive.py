@@ -309,10 +309,16 @@ RULES = {
 
 
 def save_findings(findings: list[Finding], now: datetime) -> int:
-    """New findings become tasks (a known key is skipped). Returns how many."""
+    """New findings become tasks (a known key is skipped, and of findings
+    sharing a key only the first counts: two hot spots seeded in one cell
+    are one task, the bigger group's). Returns how many."""
     if not findings:
         return 0
-    keys = {f.key for f in findings}
+    first: dict[str, Finding] = {}
+    for f in findings:
+        first.setdefault(f.key, f)
+    findings = list(first.values())
+    keys = set(first)
     known = set()
     for chunk in _chunks(list(keys), 2000):
         known |= set(ProactiveTask.objects.filter(key__in=chunk).values_list("key", flat=True))

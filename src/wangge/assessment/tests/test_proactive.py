@@ -127,3 +127,23 @@ def test_outsider_cannot_see_or_convert(world):
     task.refresh_from_db()
     assert task.state == "dismissed"
     assert ProactiveTask.objects.filter(case__isnull=False).count() == 0
+
+
+def test_findings_sharing_a_key_are_saved_once_in_one_batch(world, django_assert_max_num_queries):
+    """Two hot spots seeded in one H3 cell share a key: the first (bigger)
+    becomes the task, in one bulk insert (not the row-by-row fallback,
+    which took minutes over a city)."""
+    from wangge.assessment.proactive import Finding, save_findings
+
+    grid = world.tree.grid_a1a_1.path
+    findings = [
+        Finding(
+            rule="hotspot", key=f"hotspot:test:{i // 2}", grid_path=grid, title=f"{i}", reason="r"
+        )
+        for i in range(40)
+    ]
+    with django_assert_max_num_queries(8):
+        assert save_findings(findings, timezone.now()) == 20
+    assert sorted(ProactiveTask.objects.values_list("title", flat=True)) == sorted(
+        str(i) for i in range(0, 40, 2)
+    )
