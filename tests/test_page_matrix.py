@@ -115,6 +115,8 @@ PAGES: dict[str, Page] = {
     ),
     "/m/discuss/campaigns/<int:campaign_id>/": Page(),
     "/m/points/": Page(),
+    "/m/surveys/": Page(),
+    "/m/surveys/<int:survey_id>/": Page(),
     "/m/points/redeem/": Page(method="POST", data=lambda s, p, m: {}),
     "/m/points/redemptions/<int:redemption_id>/cancel/": Page(
         method="POST", data=lambda s, p, m: {}

@@ -98,5 +98,9 @@ def _mount() -> None:
     api.add_router("/points", points_router)
     api.add_router("/civic", civic_router)
 
+    from wangge.surveys.api import router as surveys_router
+
+    api.add_router("/surveys", surveys_router)
+
 
 _mount()

@@ -320,3 +320,7 @@ register(
         source="evaluation",
     )
 )
+
+
+# Indices over other apps' data: 入户率, 知晓率, 先锋指数, 堡垒指数, 积分参与率.
+from . import other_indices  # noqa: E402,F401

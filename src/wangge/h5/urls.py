@@ -22,4 +22,5 @@ urlpatterns = [
     path("", include("wangge.deliberation.h5_urls")),
     path("", include("wangge.points.h5_urls")),
     path("", include("wangge.civic.h5_urls")),
+    path("", include("wangge.surveys.h5_urls")),
 ]

@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "wangge.points",
     "wangge.civic",
     "wangge.visits",
+    "wangge.surveys",
     "wangge.staffing",
 ]
 
