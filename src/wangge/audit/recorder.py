@@ -171,16 +171,20 @@ def flush(ctx: Context) -> None:
 
 @contextmanager
 def batch(
-    *, what: str, model: str = "", area_path: str = "", actor=None, request=None
+    *, what: str, model: str = "", area_path: str = "", actor=None, request=None,
+    actor_label: str = "",
 ) -> Iterator[dict]:
     """Run a bulk write (import, generation) without row-by-row events; on
-    success record one event with the counts the caller puts in the dict."""
+    success record one event with the counts the caller puts in the dict.
+    `actor_label` names a system actor (a command line run) when no user."""
     outer = _context.get()
     own = outer is None
     if own:
         ctx = Context(request=request, label=what, ip=client_ip(request))
         if actor is not None:
             ctx.actor_id, ctx.actor_label = actor.pk, actor.get_username()[:150]
+        elif actor_label:
+            ctx.actor_label = actor_label[:150]
         token = _context.set(ctx)
     else:
         ctx = outer

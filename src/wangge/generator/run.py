@@ -32,6 +32,7 @@ from wangge.areas.models import Area, GridKind, Level
 from wangge.areas.paths import child_path, path_upper_bound, subtree_q
 from wangge.areas.services import boundaries_changed
 from wangge.areas.tessellate import sample_points, tessellate
+from wangge.audit import recorder
 from wangge.core import crypto
 from wangge.core.errors import DomainError
 from wangge.core.idnumbers import make_uscc
@@ -135,6 +136,10 @@ USER_COLUMNS = [
     "id", "password", "username", "is_staff", "kind", "name", "phone_enc", "phone_hash",
 ]
 ASSIGNMENT_COLUMNS = ["id", "user_id", "role", "area_id", "area_path", "department_id"]
+
+
+# Who the audit names for a command line run (no signed-in user).
+SYSTEM_ACTOR = "系统（wangge generate）"
 
 
 @dataclass
@@ -271,7 +276,11 @@ def generate(
     progress: bool = False,
     defer_indexes: bool | None = None,
     chunk_rows: int = 20_000,
+    actor=None,
 ) -> Result:
+    """One audit event (kind `batch`) records the run: who (the actor, or
+    the system for a command line run), the parameters, the rows written
+    per table and what a --replace wiped; no row-by-row events."""
     started = time.monotonic()
     city = ensure_city(city_code, seed)
     root = resolve_scope(city, scale, code)
@@ -293,11 +302,20 @@ def generate(
     checks_off = connection.vendor == "sqlite" and not connection.in_atomic_block
     checks_off = checks_off and connection.disable_constraint_checking()
     try:
-        with transaction.atomic():
+        with transaction.atomic(), recorder.batch(
+            what=f"生成数据：{root.name}", model="generator.run", area_path=root.path,
+            actor=actor, actor_label="" if actor is not None else SYSTEM_ACTOR,
+        ) as audit:
             if replace:
                 wipe(root)
             run = _Run(city=city, root=root, seed=seed, progress=progress)
             deferred = run.execute(defer_indexes=defer_indexes, chunk_rows=chunk_rows)
+            audit.update(
+                params={"scale": scale, "seed": seed, "city": city.code, "scope": root.code,
+                        "replace": replace},
+                tables={t.model._meta.label_lower: t.written for t in run.w.tables.values()},
+                replaced=existing if replace else {},
+            )
             if checks_off:
                 t0 = time.monotonic()
                 # After a wipe any table may point at what was deleted.
