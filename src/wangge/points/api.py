@@ -62,6 +62,9 @@ class RedemptionOut(Schema):
     code: str
     status: str
     created_at: datetime
+    expires_at: datetime | None = Field(
+        None, description="兑换码在此时刻失效（过期未领取，积分自动退回）"
+    )
     fulfilled_at: datetime | None
 
 
@@ -102,6 +105,7 @@ def _redemption(r: Redemption) -> dict:
         "code": r.code,
         "status": r.status,
         "created_at": r.created_at,
+        "expires_at": r.expires_at,
         "fulfilled_at": r.fulfilled_at,
     }
 

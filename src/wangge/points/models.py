@@ -7,6 +7,8 @@ on PostgreSQL and SQLite, see `ledger.py`)."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -225,6 +227,7 @@ class Redemption(models.Model):
         PENDING = "pending", _("待领取")
         FULFILLED = "fulfilled", _("已领取")
         CANCELLED = "cancelled", _("已取消")
+        EXPIRED = "expired", _("已过期（积分已退回）")
 
     item = models.ForeignKey(
         ShopItem, verbose_name=_("商品"), on_delete=models.PROTECT, related_name="+"
@@ -255,6 +258,9 @@ class Redemption(models.Model):
         PointsEntry, on_delete=models.PROTECT, related_name="+", editable=False
     )
     created_at = models.DateTimeField(_("兑换时间"), default=timezone.now)
+    # The code is valid until then (the end of the shop's next exchange day,
+    # points.expiry); a periodic task returns the points of expired codes.
+    expires_at = models.DateTimeField(_("兑换码有效期至"), null=True, blank=True)
     fulfilled_at = models.DateTimeField(_("领取时间"), null=True, blank=True)
     fulfilled_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -263,7 +269,22 @@ class Redemption(models.Model):
     class Meta:
         verbose_name = _("积分兑换")
         verbose_name_plural = _("积分兑换")
-        indexes = [models.Index(fields=["user", "created_at"], name="points_redemption_user")]
+        indexes = [
+            models.Index(fields=["user", "created_at"], name="points_redemption_user"),
+            # The expiry sweep: pending codes by expiry (a small partial index).
+            models.Index(
+                fields=["expires_at"],
+                name="points_redemption_expiring",
+                condition=models.Q(status="pending"),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.item} ×{self.quantity}"
+
+    @property
+    def valid_until(self):
+        """The last moment the code is valid, in local time (for display)."""
+        if self.expires_at is None:
+            return None
+        return timezone.localtime(self.expires_at) - dt.timedelta(seconds=1)

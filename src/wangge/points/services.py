@@ -25,6 +25,7 @@ from wangge.people.models import Resident
 from wangge.teams.roles import Role
 from wangge.teams.scope import scope_for
 
+from .expiry import code_expires_at, refund
 from .models import EntryKind, PointsEntry, PointsRule, Redemption, RuleKind, Shop, ShopItem
 
 # Rules a city starts with; editable in the admin afterwards.
@@ -376,6 +377,7 @@ def redemption_create(*, actor, item_id: int, quantity: int = 1) -> Redemption:
                         points=cost,
                         code=_new_code(),
                         entry=entry,
+                        expires_at=code_expires_at(item.shop.weekdays, timezone.now()),
                     )
             except IntegrityError:
                 continue
@@ -384,6 +386,23 @@ def redemption_create(*, actor, item_id: int, quantity: int = 1) -> Redemption:
 
 def may_keep(actor, shop: Shop) -> bool:
     return _may(actor, shop.area_path, KEEPER_ROLES) or shop.keepers.filter(pk=actor.pk).exists()
+
+
+def _refuse_expired(redemption: Redemption, at: dt.datetime) -> None:
+    """409 `code_expired` for a code past its expiry (its points come back
+    by the periodic task, or already have)."""
+    if redemption.status == Redemption.Status.EXPIRED:
+        raise Conflict("code_expired", "该兑换码已过期，积分已退回兑换人账户，不能领取")
+    if (
+        redemption.status == Redemption.Status.PENDING
+        and redemption.expires_at is not None
+        and at >= redemption.expires_at
+    ):
+        until = timezone.localtime(redemption.expires_at) - dt.timedelta(seconds=1)
+        raise Conflict(
+            "code_expired",
+            f"该兑换码已于 {until:%Y-%m-%d %H:%M} 过期，不能领取；积分将自动退回兑换人账户",
+        )
 
 
 def redemption_check(*, actor, code: str, at: dt.datetime | None = None) -> Redemption:
@@ -401,16 +420,19 @@ def redemption_check(*, actor, code: str, at: dt.datetime | None = None) -> Rede
         or not may_keep(actor, redemption.shop)
     ):
         raise Http404
+    _refuse_expired(redemption, at)
     if timezone.localtime(at).isoweekday() not in redemption.shop.weekdays:
         raise Conflict(
             "not_exchange_day",
             f"今天不是{redemption.shop.name}的兑换日（{redemption.shop.exchange_label}）",
         )
-    done = Redemption.objects.filter(pk=redemption.pk, status=Redemption.Status.PENDING).update(
-        status=Redemption.Status.FULFILLED, fulfilled_at=at, fulfilled_by=actor
-    )
+    live = Q(expires_at__isnull=True) | Q(expires_at__gt=at)
+    done = Redemption.objects.filter(
+        live, pk=redemption.pk, status=Redemption.Status.PENDING
+    ).update(status=Redemption.Status.FULFILLED, fulfilled_at=at, fulfilled_by=actor)
     if not done:
         redemption.refresh_from_db()
+        _refuse_expired(redemption, at)
         raise Conflict("code_used", f"该兑换码{redemption.get_status_display()}，不能重复领取")
     redemption.refresh_from_db()
     return redemption
@@ -430,23 +452,13 @@ def redemption_cancel(*, actor, redemption_id: int) -> Redemption:
     holder = Holder(redemption.resident_id, redemption.worker_id, 0, redemption.entry.area_path)
     with transaction.atomic():
         _lock(holder)
-        done = Redemption.objects.filter(pk=redemption.pk, status=Redemption.Status.PENDING).update(
-            status=Redemption.Status.CANCELLED
+        entry = refund(
+            redemption,
+            status=Redemption.Status.CANCELLED,
+            reason=f"取消兑换{redemption.item.name}，积分退回",
+            actor=actor,
         )
-        if not done:
+        if entry is None:
             raise Conflict("not_pending", "只有待领取的兑换可以取消")
-        ShopItem.objects.filter(pk=redemption.item_id).update(
-            stock=F("stock") + redemption.quantity
-        )
-        PointsEntry.objects.create(
-            **holder.fields(),
-            grid_id=redemption.entry.grid_id,
-            district_id=redemption.entry.district_id,
-            area_path=redemption.entry.area_path,
-            kind=EntryKind.REFUND,
-            amount=redemption.points,
-            reason=f"取消兑换{redemption.item.name}，积分退回"[:200],
-            created_by=actor,
-        )
     redemption.refresh_from_db()
     return redemption
