@@ -13,7 +13,9 @@ Rules (thresholds are module constants, documented in docs/assessment.md):
   before (from the rollup).
 - seasonal: a micro-grid that had ≥ 3 cases of one category in the coming
   30 days' window last year (e.g. 积水 before the rainy season; rollup).
-- not_visited / care_contact: from the visits app, when it is installed.
+- not_visited / care_contact: from the visits app, when it is installed
+  (care_contact: care pairs whose next contact is overdue, one task per
+  pair and due date).
 """
 
 from __future__ import annotations
@@ -300,11 +302,85 @@ def not_visited(now: datetime) -> list[Finding]:
     return out
 
 
+# Care group → the catalogue category a contact that becomes a case goes to.
+CARE_CATEGORY = {"elderly_alone": "1502", "hardship": "1501", "disabled": "1503"}
+CARE_DEFAULT_CATEGORY = "1502"
+
+
+def care_contact(now: datetime) -> list[Finding]:
+    """Care-group residents (结对关爱, from the visits app) not contacted
+    within their pair's frequency: one task per pair and time it falls due
+    (the key holds the due date, so a pair contacted and overdue again is
+    raised again), at the resident's grid."""
+    if not apps.is_installed("wangge.visits"):
+        return []
+    from wangge.core.masking import mask_name
+    from wangge.visits.models import CarePair
+
+    pairs = (
+        CarePair.objects.filter(is_active=True, next_due_at__lt=now)
+        .select_related("group", "grid", "resident")
+        .only(
+            "pk",
+            "interval_days",
+            "since",
+            "last_contact_at",
+            "next_due_at",
+            "carer_name",
+            "carer_kind",
+            "area_path",
+            "group__code",
+            "group__name",
+            "grid__path",
+            "grid__name",
+            "resident__name",
+        )
+        .order_by("grid__path", "next_due_at", "pk")
+    )
+    codes = dict(Category.objects.values_list("code", "pk"))
+    today = now.astimezone(TZ).date()
+    out = []
+    for p in pairs:
+        due = p.next_due_at.astimezone(TZ).date()
+        late = (today - due).days
+        last = p.last_contact_at.astimezone(TZ).date() if p.last_contact_at else None
+        who = mask_name(p.resident.name)
+        since = (
+            f"上次联系是{last:%Y年%m月%d日}"
+            if last
+            else f"自{p.since:%Y年%m月%d日}结对以来从未联系"
+        )
+        out.append(
+            Finding(
+                rule=ProactiveTask.Rule.CARE_CONTACT,
+                key=f"care_contact:{p.pk}:{due.isoformat()}",
+                grid_path=p.grid.path,
+                category_id=codes.get(CARE_CATEGORY.get(p.group.code, CARE_DEFAULT_CATEGORY)),
+                title=f"{p.group.name}{who}超期{late}天未联系",
+                reason=(
+                    f"{p.grid.name}的结对关爱对象{who}（{p.group.name}）应每{p.interval_days}天联系一次，"
+                    f"{since}，应在{due:%Y年%m月%d日}前联系，已超期{late}天。结对人：{p.carer_name}"
+                    f"（{p.get_carer_kind_display()}）。请尽快上门或电话看望；发现困难可一键转为工单。"
+                ),
+                evidence={
+                    "pair_id": p.pk,
+                    "group": p.group.name,
+                    "interval_days": p.interval_days,
+                    "last_contact": last.isoformat() if last else None,
+                    "due": due.isoformat(),
+                    "days_overdue": late,
+                },
+            )
+        )
+    return out
+
+
 RULES = {
     "hotspot": hotspots,
     "rising": rising,
     "seasonal": seasonal,
     "not_visited": not_visited,
+    "care_contact": care_contact,
 }
 
 

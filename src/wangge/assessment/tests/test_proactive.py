@@ -147,3 +147,57 @@ def test_findings_sharing_a_key_are_saved_once_in_one_batch(world, django_assert
     assert sorted(ProactiveTask.objects.values_list("title", flat=True)) == sorted(
         str(i) for i in range(0, 40, 2)
     )
+
+
+def test_care_residents_not_contacted_within_their_frequency(world):
+    """Hand count: three pairs (every 30 days); one contacted 10 days ago, one
+    40 days ago (overdue 10 days), one never since pairing 35 days ago
+    (overdue 5 days): two tasks, explained; a contact clears the next run."""
+    from wangge.people.models import CareGroup, ResidentCareGroup
+    from wangge.teams.tests.world import make_building, make_household, make_resident
+    from wangge.visits.models import CareFrequency
+    from wangge.visits.services import care_contact_record, care_pair_create
+
+    w, t = world, world.tree
+    group = CareGroup.objects.get_or_create(
+        code="elderly_alone", defaults={"name": "孤寡老人", "builtin": True}
+    )[0]
+    CareFrequency.objects.update_or_create(group=group, defaults={"interval_days": 30})
+    building = make_building(t.grid_a1a_1, t.mg_a1a_1_1, name="9幢")
+    now = timezone.now()
+    today = timezone.localdate()
+    pairs = []
+    for i, (since_days, contact_days) in enumerate(((60, 10), (60, 40), (35, None))):
+        r = make_resident(make_household(building, room=f"9{i}1"), name=f"关爱对象{i}")
+        ResidentCareGroup.objects.create(resident=r, group=group)
+        pair = care_pair_create(
+            actor=w.grid_worker,
+            resident_id=r.pk,
+            group="elderly_alone",
+            carer_kind="worker",
+            carer_user_id=w.grid_worker.pk,
+            since=today - timedelta(days=since_days),
+        )
+        if contact_days is not None:
+            when = now - timedelta(days=contact_days)
+            care_contact_record(actor=w.grid_worker, pair=pair, mode="phone", at=when, now=when)
+        pairs.append(pair)
+    out = run_rules(only=["care_contact"])
+    assert out["care_contact"]["created"] == 2
+    tasks = {t_.evidence["pair_id"]: t_ for t_ in ProactiveTask.objects.filter(rule="care_contact")}
+    assert set(tasks) == {pairs[1].pk, pairs[2].pk}
+    late = tasks[pairs[1].pk]
+    assert late.evidence["days_overdue"] == 10
+    assert late.area == t.grid_a1a_1
+    assert "每30天联系一次" in late.reason and "已超期10天" in late.reason
+    assert "关爱对象1" not in late.reason  # the name is masked
+    never = tasks[pairs[2].pk]
+    assert never.evidence["days_overdue"] == 5 and "从未联系" in never.reason
+    assert run_rules(only=["care_contact"])["care_contact"]["created"] == 0  # raised once
+    # One step to a case (养老服务需求 for elderly living alone).
+    task, case = proactive_to_case(actor=w.grid_worker, task_id=late.pk)
+    assert task.state == "converted" and case.category.code == "1502"
+    assert case.grid_id == t.grid_a1a_1.pk
+    # Contacted now: nothing new to raise for that pair.
+    care_contact_record(actor=w.grid_worker, pair=pairs[2], mode="visit", at=now)
+    assert run_rules(only=["care_contact"])["care_contact"]["found"] == 1
