@@ -171,6 +171,10 @@ PAGES: dict[str, Page] = {
     "/w/visits/sync/care/": Page(method="POST", data=lambda s, p, m: {}),
     "/w/serviceteams/": Page(),
     "/m/activities/": Page(),  # a resident's own grid's activities
+    # the contact card's QR page: what the card prints, for anyone
+    "/m/grid/<str:code>/": Page(
+        params={"code": lambda s, p, m: s.grid.code}, public=True, scoped=False
+    ),
     # console
     "/console/": Page(),
     "/console/queue/": Page(),

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_POST
 from wangge.accounts import otp
 from wangge.accounts import services as account_services
 from wangge.areas import selectors as area_selectors
+from wangge.areas.models import Area
 from wangge.cases import selectors as case_selectors
 from wangge.cases import services as case_services
 from wangge.cases.api import EVENT_LABELS
@@ -60,7 +61,10 @@ def _home_grid(user):
 def _grid_geojson(user, grid) -> dict | None:
     if grid is None:
         return None
-    features, _ = area_selectors.area_features(actor=user, area=grid, depth=0)
+    try:
+        features, _ = area_selectors.area_features(actor=user, area=grid, depth=0)
+    except DomainError:  # a grid scanned from a card: no outline beyond one's own
+        return None
     return {"type": "FeatureCollection", "features": features}
 
 
@@ -183,8 +187,17 @@ def register_locate(request):
 
 
 # ---------------------------------------------------------------- home
-@resident_required
 def home(request):
+    # The contact card's QR code opens /m/?grid=<code>: that grid's page, for
+    # anyone (logged in or not).
+    code = request.GET.get("grid", "").strip()
+    if code:
+        return redirect("serviceteams:grid-page", code=code[:18])
+    return _resident_home(request)
+
+
+@resident_required
+def _resident_home(request):
     user = request.user
     grid = _home_grid(user)
     team = grid_team(actor=user, grid=grid) if grid is not None else None
@@ -222,6 +235,7 @@ def _report_context(request, user, grid, **extra) -> dict:
         "idempotency_key": secrets.token_urlsafe(16),
         "form": {},
         "nav": "report",
+        "scanned": grid is not None and grid != _home_grid(user),
         **extra,
     }
 
@@ -231,10 +245,20 @@ def _float_or_none(value: str):
     return value or None
 
 
+def _scanned_grid(request):
+    """The grid a resident came from (the contact card's page: ?grid=<code>),
+    or None."""
+    code = (request.POST.get("grid") or request.GET.get("grid") or "").strip()[:18]
+    if not code:
+        return None
+    return Area.objects.filter(code=code, level="grid", is_active=True).first()
+
+
 @resident_required
 def report(request):
     user = request.user
-    grid = _home_grid(user)
+    scanned = _scanned_grid(request)
+    grid = scanned or _home_grid(user)
     if request.method == "GET":
         return render(request, "h5/report.html", _report_context(request, user, grid))
     if request.method != "POST":

@@ -28,7 +28,7 @@ from django.template.loader import render_to_string
 from wangge.areas.models import Area, Level
 from wangge.areas.paths import ancestor_paths, subtree_q
 from wangge.teams.models import Department
-from wangge.teams.selectors import grid_team
+from wangge.teams.selectors import GridTeam, grid_team, published_grid_team
 
 from .models import CardProfile, ServiceTeam
 from .selectors import team_members, teams_serving_grid
@@ -95,11 +95,11 @@ def _profiles(paths: list[str]) -> dict[str, CardProfile]:
     return {p.area_path: p for p in CardProfile.objects.filter(area_path__in=paths)}
 
 
-def card_data(*, actor, grid: Area, _ancestors: dict[str, Area] | None = None) -> Card:
+def card_data(*, actor, grid: Area, _ancestors: dict[str, Area] | None = None, _team=None) -> Card:
     """Everything printed on the card (the caller has checked access)."""
     chain = ancestor_paths(grid.path)
     ancestors = _ancestors or {a.path: a for a in Area.objects.filter(path__in=chain)}
-    team = grid_team(actor=actor, grid=grid)
+    team = _team if _team is not None else grid_team(actor=actor, grid=grid)
     rows = [
         CardRow(role=m.role_label, name=m.name, phone=m.phone)
         for m in (team.leader, team.worker, team.instructor)
@@ -146,6 +146,21 @@ def card_data(*, actor, grid: Area, _ancestors: dict[str, Area] | None = None) -
         hotline_label=label,
         qr_url=resident_page_url(grid),
     )
+
+
+def public_card(*, code: str) -> tuple[Card, GridTeam]:
+    """What the card of the grid `code` prints, for anyone holding the card
+    (the page its QR code opens, logged in or not), with the whole team
+    (the card prints 16 of the N and says "扫码查看" for the rest). Nothing
+    beyond what the card publishes: no resident data. 404 for an unknown or
+    inactive grid."""
+    from wangge.core.errors import DomainError
+
+    grid = Area.objects.filter(code=(code or "")[:18], level=Level.GRID, is_active=True).first()
+    if grid is None:
+        raise DomainError("not_found", "未找到该网格，请核对联系卡上的二维码", status=404)
+    team = published_grid_team(grid=grid)
+    return card_data(actor=None, grid=grid, _team=team), team
 
 
 def _leader_phone(team: ServiceTeam) -> str:

@@ -10,6 +10,7 @@ urlpatterns = [
     path("areas/<int:area_id>/cards.pdf", views.area_cards, name="area-cards"),
     path("console/serviceteams/", views.console_page, name="console"),
     path("m/activities/", views.resident_activities, name="resident"),
+    path("m/grid/<str:code>/", views.grid_page, name="grid-page"),
     path("w/serviceteams/", views.worker_page_view, name="worker"),
     path(
         "w/serviceteams/activities/<int:activity_id>/",

@@ -93,6 +93,26 @@ def grid_map(request, grid_id: int):
     )
 
 
+@require_GET
+def grid_page(request, code: str):
+    """The page the contact card's QR code opens (/m/grid/<code>/, also
+    reached from /m/?grid=<code>): the grid's team with roles and phones as
+    the card prints them, service teams, promises, the supervision hotline,
+    and a button to report a problem in this grid. Public: whoever holds the
+    card sees what it prints, nothing more."""
+    try:
+        card, team = cards.public_card(code=code)
+    except DomainError as exc:
+        return render(
+            request, "serviceteams/grid_page.html", {"error": exc.message}, status=exc.status
+        )
+    return render(
+        request,
+        "serviceteams/grid_page.html",
+        {"card": card, "team": team, "members": team.members},
+    )
+
+
 # ------------------------------------------------------------------ console
 
 

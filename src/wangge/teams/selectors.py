@@ -91,6 +91,13 @@ def grid_team(*, actor, grid: Area) -> GridTeam:
     phones are shown in clear: they are printed on the contact card."""
     if grid.level != Level.GRID or not grid_visible(scope_for(actor), grid.path):
         raise _not_found()
+    return published_grid_team(grid=grid)
+
+
+def published_grid_team(*, grid: Area) -> GridTeam:
+    """The team of a grid as its contact card publishes it (names, roles,
+    work phones), without a scope check: for the public page the card's QR
+    code opens. Callers check that `grid` is an active grid."""
     rows = (
         RoleAssignment.objects.filter(
             subtree_q(grid.path, "area_path"),
