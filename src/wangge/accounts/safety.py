@@ -26,6 +26,24 @@ SESSION_TOUCH_KEY = "_wg_seen"
 TOUCH_EVERY_SECONDS = 60
 
 
+def login_label(typed: str) -> str:
+    """A typed login name as the audit log and lockout table keep it: a
+    phone number (residents log in with it) masked, with a short keyed hash
+    so that repeated tries of one number can be told apart; a username as
+    typed. No clear phone in the database, whatever was typed."""
+    typed = str(typed or "").strip()
+    try:
+        phone = normalize_phone(typed) if typed else ""
+    except ValidationError:
+        phone = ""
+    if not phone:
+        return typed[:150]
+    from wangge.core.crypto import keyed_hash
+    from wangge.core.masking import mask_phone
+
+    return f"{mask_phone(phone)}#{keyed_hash(phone)[:8]}"
+
+
 def lockout_key(request, credentials) -> str:
     from .models import User
 
@@ -46,7 +64,7 @@ def lockout_key(request, credentials) -> str:
         if phone:
             user_id = User.objects.with_phone(phone).values_list("pk", flat=True).first()
             login = phone
-    return f"user:{user_id}" if user_id is not None else login[:150]
+    return f"user:{user_id}" if user_id is not None else login_label(login)
 
 
 def lockout_response(request, original_response=None, credentials=None):

@@ -1,5 +1,6 @@
 """Sign-in events in the audit log: successes, failures, lockouts, sign-outs.
-The typed login name is kept (never the password)."""
+The typed login name is kept (never the password; a typed phone number
+masked, with a short keyed hash: accounts.safety.login_label)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,9 @@ def on_logout(sender, request, user, **kwargs) -> None:
 
 
 def on_login_failed(sender, credentials, request=None, **kwargs) -> None:
-    typed = str((credentials or {}).get("username") or "")[:150]
+    from wangge.accounts.safety import login_label
+
+    typed = login_label(str((credentials or {}).get("username") or ""))
     recorder.record(kind="login_failed", request=request, actor_label=typed,
                     changes={"login": typed})
 

@@ -186,12 +186,13 @@ def _audit_once(request, rule: Rule, retry: int) -> None:
     ip = request.META.get("REMOTE_ADDR") or "-"
     if not _cache().add(f"rl-logged:{rule.name}:{ip}", 1, timeout=retry):
         return
+    from wangge.accounts.safety import login_label
     from wangge.audit import recorder
 
     recorder.record(
         kind="rate_limited",
         request=request,
-        actor_label=_typed_login(request) if rule.name != "report" else "",
+        actor_label=login_label(_typed_login(request)) if rule.name != "report" else "",
         changes={"rule": rule.name, "retry_after": retry},
     )
 

@@ -94,6 +94,17 @@ def test_login_phone_of_an_account_is_not_in_clear(tree, rf):
 
     assert log_in(PHONE) == user and log_in("139 1111 2222") == staff
     assert log_in("13900000000") is None
+    # failed sign-ins typed with a phone (an account's, or nobody's) leave no
+    # clear phone in the audit log or the lockout table either
+    from django.test import Client
+
+    for typed in (PHONE, "139 1111 2222", "13900000000"):
+        Client().post("/accounts/login/", {"username": typed, "password": "wrong-password"})
+    dump = _raw_dump()
+    assert "login_failed" in dump and "139****0000" in dump
+    for secret in (PHONE, HOTLINE_PHONE, "13900000000", "139 1111 2222"):
+        found = [line[:120] for line in dump.splitlines() if secret in line]
+        assert not found, f"{secret} stored in clear: {found}"
     with pytest.raises(Conflict):
         resident_register(phone="+86 139-8765-4321", password="pass-Wangge-2026", name="冒名",
                           grid=tree.grid_a1a_1)
