@@ -37,14 +37,14 @@ def _survey(s) -> dict:
     }
 
 
-@router.get("", response=list[dict])
+@router.get("/", response=list[dict])
 def survey_list(request):
     """Surveys over or above the actor's areas."""
     _staff(request)
     return [_survey(s) for s in selectors.survey_list(actor=request.auth)]
 
 
-@router.post("", response={201: dict})
+@router.post("/", response={201: dict})
 def survey_create(request, payload: SurveyIn):
     """Start a survey over an area (default questions when none given)."""
     s = services.survey_create(
@@ -62,7 +62,7 @@ def survey_create(request, payload: SurveyIn):
 
 @router.get("/{survey_id}/results", response=dict)
 def survey_results(request, survey_id: int):
-    """Answers and 知道 per question, per area one level below the survey's."""
-    _staff(request)
+    """Answers and 知道 per question, per area one level below the survey's
+    (residents and staff elsewhere: 404)."""
     r = selectors.results(actor=request.auth, survey_id=survey_id)
     return {**_survey(r["survey"]), "responses": r["responses"], "questions": r["questions"]}

@@ -37,8 +37,8 @@ def _create(p, m) -> int:
 PARAMS = {"survey_id": lambda s, p, m: s.extra["survey"].pk}
 
 ROUTES = {
-    "GET /surveys": Route(expect=staff_read),
-    "POST /surveys": Route(
+    "GET /surveys/": Route(expect=staff_read),
+    "POST /surveys/": Route(
         body=lambda s, p, m: {
             "name": "网格员知晓率调查",
             "area_id": s.street.pk,

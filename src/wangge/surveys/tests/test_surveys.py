@@ -75,7 +75,7 @@ def test_staff_create_and_read_results_per_area(world, client):
     w, t = world, world.tree
     client.force_login(w.dispatcher)
     bad = client.post(
-        "/api/v1/surveys",
+        "/api/v1/surveys/",
         {"name": "", "area_id": t.street_a1.pk, "start": "2026-11-01", "end": "2026-12-01"},
         content_type="application/json",
     )
@@ -83,7 +83,7 @@ def test_staff_create_and_read_results_per_area(world, client):
     assert bad.json()["code"] == "name_required"
     today = timezone.localdate()
     made = client.post(
-        "/api/v1/surveys",
+        "/api/v1/surveys/",
         {
             "name": "知晓率",
             "area_id": t.street_a1.pk,
@@ -106,7 +106,7 @@ def test_staff_create_and_read_results_per_area(world, client):
     # A grid worker cannot start one (403); a foreign dispatcher cannot see it (404).
     client.force_login(w.grid_worker)
     denied = client.post(
-        "/api/v1/surveys",
+        "/api/v1/surveys/",
         {"name": "x", "area_id": t.grid_a1a_1.pk, "start": str(today), "end": str(today)},
         content_type="application/json",
     )
