@@ -14,6 +14,7 @@ from wangge.areas.models import Area
 from wangge.areas.paths import subtree_q
 from wangge.cases.models import OPEN_STATUSES, Alert, Case
 from wangge.cases.workdays import TZ
+from wangge.core.watermark import Watermark, apply_xlsx, pdf_css, pdf_html
 
 from . import selectors
 from .indices import Period
@@ -107,7 +108,7 @@ def _fmt(v) -> str:
     return "—" if v is None else f"{v:g}"
 
 
-def to_excel(data: dict) -> bytes:
+def to_excel(data: dict, watermark: Watermark | None = None) -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
@@ -181,19 +182,25 @@ def to_excel(data: dict) -> bytes:
     ws5.append(["规则", "标题", "为什么提示", "状态", "发现日期"])
     for f in data["findings"]:
         ws5.append([f["rule"], f["title"], f["reason"], f["state"], f["at"]])
+    if watermark is not None:
+        apply_xlsx(wb, watermark)  # who exported, when (core.watermark)
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
 
 
-def to_pdf(data: dict) -> bytes:
-    from weasyprint import HTML
+def to_pdf(data: dict, watermark: Watermark | None = None) -> bytes:
+    from weasyprint import CSS, HTML
 
     html = render_to_string("assessment/report.html", {**data, "fmt": _fmt})
-    return HTML(string=html).write_pdf()
+    if watermark is None:
+        return HTML(string=html).write_pdf()
+    # who exported, when: a footer on every page and a diagonal mark
+    html = html.replace("<body>", "<body>" + pdf_html(watermark), 1)
+    return HTML(string=html).write_pdf(stylesheets=[CSS(string=pdf_css(watermark))])
 
 
-def feedback_excel(data: dict) -> bytes:
+def feedback_excel(data: dict, watermark: Watermark | None = None) -> bytes:
     """反馈单: the department's indices over the campaign's period and every
     rating it received — for the unit's own assessment."""
     from openpyxl import Workbook
@@ -214,6 +221,8 @@ def feedback_excel(data: dict) -> bytes:
         ws.append([e.rater_area.name if e.rater_area_id else "", e.score, e.comment])
     ws.column_dimensions["A"].width = 20
     ws.column_dimensions["C"].width = 60
+    if watermark is not None:
+        apply_xlsx(wb, watermark)  # who exported, when (core.watermark)
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET
 
 from wangge.console.selectors import is_console_user
 from wangge.core.errors import DomainError
+from wangge.core.watermark import Watermark
 
 from . import reports, selectors
 from .indices import REGISTRY
@@ -109,11 +110,11 @@ def report(request, area_id: int, fmt: str):
     data = reports.monthly_report(actor=request.user, area=area, period=period)
     if fmt == "xlsx":
         body, ctype = (
-            reports.to_excel(data),
+            reports.to_excel(data, Watermark.for_user(request.user)),
             ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
         )
     else:
-        body, ctype = reports.to_pdf(data), "application/pdf"
+        body, ctype = reports.to_pdf(data, Watermark.for_user(request.user)), "application/pdf"
     resp = HttpResponse(body, content_type=ctype)
     name = f"assessment-{area.code}-{period.start:%Y%m}.{fmt}"
     resp["Content-Disposition"] = f'attachment; filename="{name}"'
@@ -128,7 +129,7 @@ def feedback(request, campaign_id: int, department_id: int):
         actor=request.user, campaign_id=campaign_id, department_id=department_id
     )
     resp = HttpResponse(
-        reports.feedback_excel(data),
+        reports.feedback_excel(data, Watermark.for_user(request.user)),
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
     resp["Content-Disposition"] = (

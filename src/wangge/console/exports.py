@@ -31,6 +31,7 @@ from wangge.cases.models import Alert, CaseReporter, Handling, Status, Team
 from wangge.core.crypto import decrypt
 from wangge.core.errors import DomainError, PermissionDenied
 from wangge.core.masking import mask_name, mask_phone
+from wangge.core.watermark import Watermark, apply_xlsx
 from wangge.teams.scope import scope_for
 
 from .selectors import TAB_BY_KEY, ConsoleFilters, filtered_cases
@@ -186,6 +187,7 @@ def case_export(
         if len(batch) >= BATCH:
             flush()
     flush()
+    apply_xlsx(book, Watermark.for_user(actor))  # who exported, when (core.watermark)
     book.save(out)
     if clear_rows:
         personal_data_access_record(

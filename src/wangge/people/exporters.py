@@ -29,6 +29,8 @@ from wangge.areas.paths import ancestor_paths, subtree_q
 from wangge.audit.services import personal_data_access_record
 from wangge.core.errors import DomainError, PermissionDenied
 from wangge.core.masking import MASKED, mask_phone
+from wangge.core.watermark import HEADER as WATERMARK_HEADER
+from wangge.core.watermark import Watermark, apply_xlsx
 from wangge.teams.scope import Scope, scope_for, scoped
 
 from .importers import ImportReport, check_file_right
@@ -87,6 +89,7 @@ class Export:
     count: int
     rows: Iterator[list[Any]]
     layout: Layout
+    watermark: Watermark | None = None
 
     @property
     def file_stem(self) -> str:
@@ -183,7 +186,8 @@ def export_start(
             row_count=count,
             request=request,
         )
-    return Export(kind, area, clear, count, rows(qs, area, scope, clear), LAYOUTS[kind])
+    return Export(kind, area, clear, count, rows(qs, area, scope, clear), LAYOUTS[kind],
+                  Watermark.for_user(actor))  # fmt: skip
 
 
 # --------------------------------------------------------------------- writing
@@ -195,12 +199,16 @@ class _Echo:
 
 
 def csv_chunks(export: Export) -> Iterator[bytes]:
-    """UTF-8 with a BOM, so Excel on Chinese Windows opens it correctly."""
+    """UTF-8 with a BOM, so Excel on Chinese Windows opens it correctly. The
+    last column is the watermark (who exported, when) on every row; the
+    importer ignores it (core.watermark)."""
     writer = csv.writer(_Echo())
-    yield codecs.BOM_UTF8 + writer.writerow(export.layout.headers).encode()
+    mark = [export.watermark.text] if export.watermark else []
+    head = [*export.layout.headers, WATERMARK_HEADER] if mark else export.layout.headers
+    yield codecs.BOM_UTF8 + writer.writerow(head).encode()
     buffer: list[str] = []
     for row in export.rows:
-        buffer.append(writer.writerow(row))
+        buffer.append(writer.writerow([*row, *mark]))
         if len(buffer) >= 1000:
             yield "".join(buffer).encode()
             buffer.clear()
@@ -223,6 +231,8 @@ def write_xlsx(export: Export, out: IO[bytes]) -> None:
     sheet.append(header)
     for row in export.rows:
         sheet.append(row)
+    if export.watermark:
+        apply_xlsx(book, export.watermark)
     book.save(out)
 
 

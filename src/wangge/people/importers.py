@@ -34,6 +34,7 @@ from django.http import Http404
 from wangge.areas.models import Area, Level
 from wangge.audit.services import personal_data_access_record
 from wangge.core.errors import PermissionDenied
+from wangge.core.watermark import HEADER as WATERMARK_HEADER
 from wangge.teams.roles import ROLE_CAPS
 from wangge.teams.scope import Scope, scope_for
 
@@ -995,7 +996,7 @@ def _headers(layout: Layout, row: int, cells: list[Any], report: ImportReport) -
     seen: dict[str, int] = {}
     for i, cell in enumerate(cells):
         header = cell_text(cell).replace(" ", "").rstrip("*＊")
-        if not header:
+        if not header or header == WATERMARK_HEADER:  # an export's watermark column
             continue
         col = layout.by_header.get(header)
         if col is None:

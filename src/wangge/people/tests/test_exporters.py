@@ -120,7 +120,7 @@ def test_csv_export_streams_in_chunks(make_staff, world, monkeypatch):
     data = b"".join(chunks)
     assert data.startswith(b"\xef\xbb\xbf")
     lines = data.decode("utf-8-sig").strip().splitlines()
-    assert lines[0] == ",".join(LAYOUTS["residents"].headers)
+    assert lines[0] == ",".join([*LAYOUTS["residents"].headers, "导出水印"])
     assert len(lines) == 1 + 8
     ids = sorted(Resident.objects.filter(area_path__startswith=world.tree.grid_a1a_1.path).values_list("id_number_masked", flat=True))  # fmt: skip
     assert sorted(line.split(",")[5] for line in lines[1:]) == ids
