@@ -195,6 +195,17 @@ PAGES: dict[str, Page] = {
     "/console/emergency/start/": Page(),
     "/console/visits/": Page(),
     "/console/serviceteams/": Page(),
+    "/console/serviceteams/teams/new/": Page(),  # ?area= (without it: 404)
+    "/console/serviceteams/teams/<int:team_id>/": Page(
+        params={"team_id": lambda s, p, m: s.extra["st_team"].pk}
+    ),
+    "/console/party/orgs/new/": Page(),  # ?area= (without it: 404)
+    "/console/party/orgs/<int:org_id>/": Page(
+        params={"org_id": lambda s, p, m: s.extra["party_branch"].pk}
+    ),
+    "/console/party/members/<int:member_id>/": Page(
+        params={"member_id": lambda s, p, m: s.extra["party_member"].pk}
+    ),
     # printable grid cards and maps, the big screen
     "/grids/<int:grid_id>/card.pdf": Page(),
     "/grids/<int:grid_id>/map/": Page(),

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET
 from wangge.areas import selectors as area_selectors
 from wangge.areas.models import Level
 from wangge.core.errors import DomainError
+from wangge.serviceteams.services import may_manage
 from wangge.teams.scope import scope_for
 from wangge.worker.views import _ctx, worker_page
 
@@ -53,6 +54,8 @@ def console_page(request):
         else:
             area = area_selectors.area_tops(actor=request.user).first()
         ctx = {"area": area}
+        if area is not None:
+            ctx["may_manage"] = may_manage(request.user, area.path)
         if area is not None:
             ctx.update(
                 _summary(request.user, area, request.GET.get("period")),

@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
 
-from wangge.areas.models import Area
+from wangge.areas.models import Area, Level
 from wangge.areas.paths import ancestor_paths, subtree_q
 from wangge.core.errors import DomainError
 from wangge.teams.scope import Scope, scope_for
@@ -212,3 +212,52 @@ def colleague(*, actor, user_id: int | None):
     ).exists()
     user = User.objects.filter(pk=user_id, kind="staff", is_active=True).first()
     return user if works_here else None
+
+
+MAX_OPTIONS = 300
+
+
+def colleague_options(*, actor, area: Area) -> list:
+    """Staff accounts working under `area` inside the actor's areas (for the
+    console's "add a member" forms), by name; at most MAX_OPTIONS."""
+    from wangge.accounts.models import User
+    from wangge.teams.models import RoleAssignment
+
+    scope = scope_for(actor)
+    ids = (
+        RoleAssignment.objects.filter(
+            scope.q("area_path"), subtree_q(area.path, "area_path"), is_active=True
+        )
+        .values("user_id")
+        .distinct()
+    )
+    return list(
+        User.objects.filter(pk__in=ids, kind="staff", is_active=True).order_by("name", "pk")[
+            :MAX_OPTIONS
+        ]
+    )
+
+
+def resident_options(*, actor, area: Area) -> list:
+    """Residents living under `area` inside the actor's areas (name and
+    micro-grid only: the forms need to pick one, not their data)."""
+    from wangge.people.models import Resident
+
+    scope = scope_for(actor)
+    if not scope.is_staff_scope:
+        return []
+    return list(
+        Resident.objects.filter(scope.q("area_path"), subtree_q(area.path, "area_path"))
+        .select_related("micro_grid")
+        .only("pk", "name", "micro_grid__name")
+        .order_by("name", "pk")[:MAX_OPTIONS]
+    )
+
+
+def grid_options(*, actor, area: Area) -> list[Area]:
+    scope = scope_for(actor)
+    return list(
+        Area.objects.filter(
+            scope.q("path"), subtree_q(area.path), level=Level.GRID, is_active=True
+        ).order_by("path")[:MAX_OPTIONS]
+    )
