@@ -37,6 +37,7 @@ class Command(BaseCommand):
             call_command("generate", scale=scale, seed=seed)
         rows = self.demo_accounts()
         self.participation()
+        self.assessment()
         # This month's visit plan (issue 5; the periodic task makes it on the 1st).
         call_command("visits_plan", stdout=io.StringIO())
         self.stdout.write("")
@@ -54,6 +55,17 @@ class Command(BaseCommand):
         grid = leader.assignments.get(role=Role.GRID_LEADER).area
         cadre = User.objects.get(username="demo_community_cadre")
         participation_demo(grid=grid, leader=leader, cadre=cadre)
+
+    def assessment(self) -> None:
+        """Six months of cases on the demo street and the data behind every
+        index of the leaders' screen (wangge.assessment.demo)."""
+        from wangge.assessment.demo import assessment_demo
+
+        cadre = User.objects.get(username="demo_street_cadre")
+        street = cadre.assignments.get(role=Role.STREET_CADRE).area
+        result = assessment_demo(street=street)
+        if result.cases:
+            self.stdout.write(f"考核演示数据（{street.name}）：{result.summary()}")
 
     @transaction.atomic
     def demo_accounts(self) -> list[tuple[str, str, str]]:
