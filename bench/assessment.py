@@ -20,7 +20,15 @@ arithmetic: deterministic), and rebuilds the rollup (timed).
    PostgreSQL once into an in-memory DuckDB table), p50/p95;
 3. the ranking of all 4,365 grids of the city for a month, p50/p95;
 4. the proactive rules over the whole city (one full run, timed).
-Results: bench/results/assessment-postgres.json (with the load average)."""
+Results: bench/results/assessment-postgres.json (with the load average).
+
+    .venv/bin/python bench/assessment.py explain                     # plans
+
+`explain` records every query one city screen call and one grid ranking
+make, runs each again under EXPLAIN (ANALYZE, BUFFERS) and writes the plan
+nodes, rows, heap fetches and time per query to
+bench/results/assessment-explain-postgres.json (a Seq Scan or a query over
+50 ms is flagged)."""
 
 from __future__ import annotations
 
@@ -129,8 +137,9 @@ def prepare(args) -> None:
     t = time.perf_counter()
     out["rollup_rows"] = rebuild()
     out["rebuild_s"] = round(time.perf_counter() - t, 1)
-    with connection.cursor() as c:
-        c.execute("ANALYZE assessment_caserollup")
+    with connection.cursor() as c:  # index-only scans need the visibility map
+        c.execute("VACUUM ANALYZE assessment_caserollup")
+        c.execute("VACUUM ANALYZE assessment_caserollupmonth")
     out["cases"] = Case.objects.count()
     print(json.dumps(out, ensure_ascii=False), flush=True)
     RESULTS.mkdir(parents=True, exist_ok=True)
@@ -153,8 +162,90 @@ def main() -> None:
         help="only re-measure the screen and the grid ranking; store them under this key "
         "in the existing results file (e.g. after an index change)",
     )
+    sub.add_parser("explain")
     args = ap.parse_args()
-    {"prepare": prepare, "run": run}[args.cmd](args)
+    {"prepare": prepare, "run": run, "explain": explain}[args.cmd](args)
+
+
+def explain(args) -> None:
+    """EXPLAIN ANALYZE every query of the screen (city) and the grid ranking."""
+    setup()
+    from django.core.management import call_command
+    from django.db import connection
+
+    from wangge.accounts.models import User
+    from wangge.areas.models import Area
+    from wangge.assessment import selectors
+
+    call_command("migrate", verbosity=0)
+    boss = User(username="bench", is_superuser=True, is_active=True)
+    city = Area.objects.get(depth=1)
+    period = selectors.parse_period()
+    calls = {
+        "dashboard_city": lambda: selectors.dashboard(actor=boss, area_id=city.pk, period=period),
+        "ranking_grids": lambda: selectors.ranking(
+            actor=boss, area_id=city.pk, level="grid", period=period
+        ),
+    }
+    out: dict = {"loadavg_start": os.getloadavg(), "period": period.as_dict()}
+    for name, fn in calls.items():
+        fn()  # warm (caches of the slow-moving counts filled)
+        seen: list = []
+
+        def grab(execute, sql, params, many, context, seen=seen):
+            seen.append((sql, params))
+            return execute(sql, params, many, context)
+
+        with connection.execute_wrapper(grab):
+            fn()
+        plans = []
+        for sql, params in seen:
+            if not sql.lstrip().upper().startswith("SELECT"):
+                continue
+            with connection.cursor() as cur:
+                cur.execute("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + sql, params)
+                plan = cur.fetchone()[0]
+            plan = plan[0] if isinstance(plan, list) else json.loads(plan)[0]
+            nodes: list = []
+
+            def walk(n, nodes=nodes):
+                nodes.append(
+                    {
+                        "node": n["Node Type"],
+                        "relation": n.get("Relation Name", ""),
+                        "index": n.get("Index Name", ""),
+                        "rows": n.get("Actual Rows"),
+                        "heap_fetches": n.get("Heap Fetches"),
+                    }
+                )
+                for c in n.get("Plans", ()):
+                    walk(c)
+
+            walk(plan["Plan"])
+            ms = plan["Execution Time"]
+            plans.append(
+                {
+                    "sql": sql[:240],
+                    "ms": round(ms, 2),
+                    "nodes": [n for n in nodes if n["relation"] or n["index"]],
+                    "flag": ms > 50 or any(n["node"] == "Seq Scan" for n in nodes),
+                }
+            )
+        out[name] = {
+            "queries": len(plans),
+            "total_ms": round(sum(p["ms"] for p in plans), 1),
+            "flagged": sum(p["flag"] for p in plans),
+            "plans": plans,
+        }
+        print(name, out[name]["queries"], "queries", out[name]["total_ms"], "ms", flush=True)
+        for p in plans:
+            scans = ", ".join(f"{n['node']} {n['index'] or n['relation']}" for n in p["nodes"])
+            print(f"  {p['ms']:8.2f} ms {'!' if p['flag'] else ' '} {scans}", flush=True)
+    out["loadavg_end"] = os.getloadavg()
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "assessment-explain-postgres.json").write_text(
+        json.dumps(out, ensure_ascii=False, indent=2, default=str)
+    )
 
 
 EXPORT_COLS = (
@@ -247,12 +338,13 @@ def run(args) -> None:
     from wangge.accounts.models import User
     from wangge.areas.models import Area, Level
     from wangge.assessment import selectors
-    from wangge.assessment.models import CaseRollup
+    from wangge.assessment.models import CaseRollup, CaseRollupMonth
     from wangge.assessment.proactive import run_rules
     from wangge.cases.models import Case
 
-    call_command("migrate", "assessment", verbosity=0)
-    call_command("migrate", "worker", verbosity=0)
+    # Every app: the screen's indices read other apps' tables too (visits,
+    # surveys, party, points).
+    call_command("migrate", verbosity=0)
     boss = User(username="bench", is_superuser=True, is_active=True)  # unrestricted scope
     city = Area.objects.get(depth=1)
     district = Area.objects.filter(level=Level.DISTRICT).order_by("path").first()
@@ -263,6 +355,7 @@ def run(args) -> None:
         "db": "postgres",
         "cases": Case.objects.count(),
         "rollup_rows": CaseRollup.objects.count(),
+        "rollup_month_rows": CaseRollupMonth.objects.count(),
         "period": period.as_dict(),
         "loadavg_start": os.getloadavg(),
     }

@@ -371,7 +371,8 @@ def ranking(
         raise DomainError("bad_index", f"未知的指数“{by}”", status=422)
     depth = LEVEL_DEPTH[level]
     areas = list(
-        Area.objects.filter(subtree_q(area.path), depth=depth, is_active=True)
+        # By level: the (level, path) index (depth has none: a sequential scan).
+        Area.objects.filter(subtree_q(area.path), level=level, is_active=True)
         .order_by("path")
         .values_list("pk", "path", "name", "code")
     )
