@@ -96,3 +96,20 @@ def topic_notify(*, topic_id: int, kind: str) -> int:
         topic.notified = [*(topic.notified or []), kind]
         topic.save(update_fields=["notified"])
     return written
+
+
+def unread_messages(*, actor, limit: int = 10) -> list[Notification]:
+    """The resident's unread 议事 notifications, newest first (the H5 list)."""
+    return list(
+        Notification.objects.filter(
+            user=actor, kind__in=KINDS.values(), read_at__isnull=True
+        ).order_by("-created_at", "-id")[:limit]
+    )
+
+
+def messages_seen(*, actor, messages: list[Notification]) -> int:
+    """Shown once on the H5 list: mark them read (the API's unread list too)."""
+    ids = [m.pk for m in messages]
+    return Notification.objects.filter(user=actor, pk__in=ids, read_at__isnull=True).update(
+        read_at=timezone.now()
+    )

@@ -13,7 +13,7 @@ from wangge.core.errors import DomainError
 from wangge.h5.views import resident_required
 from wangge.teams.scope import scope_for
 
-from . import selectors, services
+from . import notify, selectors, services
 from .models import Topic
 
 
@@ -61,10 +61,12 @@ def discuss(request):
             error, status = exc.message, exc.status
         else:
             return redirect("h5:discuss")
+    messages = notify.unread_messages(actor=request.user)
+    notify.messages_seen(actor=request.user, messages=messages)
     return render(
         request,
         "deliberation/h5_list.html",
-        {"topics": topics, "campaigns": campaigns, "error": error},
+        {"topics": topics, "campaigns": campaigns, "error": error, "messages": messages},
         status=status,
     )
 

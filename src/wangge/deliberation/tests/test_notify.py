@@ -108,3 +108,22 @@ def test_an_estate_topic_notifies_the_estate_only(
     assert notified("topic_open") == {inside.user.pk}
     assert outside.user.pk not in notified("topic_open")
     assert "每位成年居民一票" in Notification.objects.get(kind="topic_open").text
+
+
+def test_the_h5_list_shows_new_messages_once(
+    tree, leader, client, django_capture_on_commit_callbacks
+):
+    resident = person(tree.grid_a1a_1, tree.mg_a1a_1_1, name="居民")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.topic_raise(
+            actor=leader,
+            area_id=tree.grid_a1a_1.pk,
+            title="楼道堆物清理",
+            body="统一清理",
+            vote=vote_settings(),
+        )
+    client.force_login(resident.user)
+    page = client.get("/m/discuss/").content.decode()
+    assert "新消息" in page and "楼道堆物清理" in page and "开始表决" in page
+    assert client.get(API, {"unread": "true"}).json() == []  # seen
+    assert "新消息" not in client.get("/m/discuss/").content.decode()
