@@ -8,7 +8,7 @@ import datetime as dt
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.http import Http404
 from django.utils import timezone
 
@@ -345,17 +345,15 @@ def vote_cast(
 
 def tally(topic: Topic) -> dict:
     """Counts per choice or option, turnout and whether the quorum is met."""
+    # One GROUP BY over the topic's votes (its unique index), not a row per vote.
     votes = Vote.objects.filter(topic=topic)
-    total = votes.count()
     if topic.vote_kind == Topic.VoteKind.OPTIONS:
-        counts = {o.label: 0 for o in topic.options.all()}
-        for label in votes.values_list("option__label", flat=True):
-            counts[label] = counts.get(label, 0) + 1
+        per = dict(votes.values_list("option_id").annotate(n=Count("id")))
+        counts = {o.label: per.get(o.pk, 0) for o in topic.options.all()}
     else:
-        counts = {
-            "赞成": votes.filter(choice="yes").count(),
-            "反对": votes.filter(choice="no").count(),
-        }
+        per = dict(votes.values_list("choice").annotate(n=Count("id")))
+        counts = {"赞成": per.get("yes", 0), "反对": per.get("no", 0)}
+    total = sum(per.values())
     eligible = topic.eligible
     turnout = round(total * 100 / eligible, 1) if eligible else 0.0
     leader = max(counts.items(), key=lambda kv: kv[1])[0] if total else None

@@ -99,6 +99,8 @@ def test_vote_after_closing_and_second_vote_change_nothing(tree, leader, family)
     assert err.value.code == "vote_closed" and "截止" in err.value.message
     assert Vote.objects.count() == 2
     assert PointsEntry.objects.filter(rule=RuleKind.VOTE).count() == 2
+    result = services.tally(topic)
+    assert result["counts"] == {"方案一": 1, "方案二": 1} and result["total"] == 2
 
 
 def test_who_may_vote(tree, leader):
