@@ -19,6 +19,7 @@ idle core. Results: bench/results/cards-<backend>.json.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -35,7 +36,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--database-url", required=True)
     parser.add_argument("--backend", default="postgres")
-    parser.add_argument("--street", default="", help="street code (default: the one with most grids)")
+    parser.add_argument(
+        "--street", default="", help="street code (default: the one with most grids)"
+    )
     args = parser.parse_args()
     os.environ["DATABASE_URL"] = args.database_url
     os.environ["WANGGE_VAR_DIR"] = tempfile.mkdtemp(prefix="wangge-cards-")
@@ -79,9 +82,10 @@ def main() -> None:
     data = [cards.card_data(actor=actor, grid=g) for g in grids]
     collect_s, collect_cpu = time.perf_counter() - t, time.process_time() - c
 
-    t, c = time.perf_counter(), time.process_time()
+    t, c, q = time.perf_counter(), time.process_time(), _runqueue_wait()
     pdf, batch = cards.street_cards_pdf(actor=actor, area=street)
     cold_s, cold_cpu = time.perf_counter() - t, time.process_time() - c
+    cold_wait = _runqueue_wait() - q
     t, c = time.perf_counter(), time.process_time()
     pdf2, _ = cards.street_cards_pdf(actor=actor, area=street)
     warm_s, warm_cpu = time.perf_counter() - t, time.process_time() - c
@@ -98,11 +102,14 @@ def main() -> None:
     phases = {}
 
     def phase(name, fn):
-        t, c = time.perf_counter(), time.process_time()
+        t, c, q = time.perf_counter(), time.process_time(), _runqueue_wait()
         value = fn()
         phases[name] = {
             "wall_s": round(time.perf_counter() - t, 2),
             "cpu_s": round(time.process_time() - c, 2),
+            # Seconds this process was runnable but waited for a CPU (other
+            # jobs' load): wall ≈ CPU + this wait + I/O.
+            "runqueue_wait_s": round(_runqueue_wait() - q, 2),
         }
         return value
 
@@ -131,6 +138,7 @@ def main() -> None:
         "collect_card_data_cpu_s": round(collect_cpu, 2),
         "batch_pdf_cold_s": round(cold_s, 2),
         "batch_pdf_cold_cpu_s": round(cold_cpu, 2),
+        "batch_pdf_cold_runqueue_wait_s": round(cold_wait, 2),
         "batch_pdf_warm_cached_s": round(warm_s, 3),
         "batch_pdf_warm_cached_cpu_s": round(warm_cpu, 3),
         "one_card_cold_s": round(one_s, 2),
@@ -150,6 +158,16 @@ def main() -> None:
     for k, v in result.items():
         print(f"{k:28} {v}")
     print(f"-> {out.relative_to(ROOT)}")
+
+
+def _runqueue_wait() -> float:
+    """Seconds all threads of this process spent waiting on a run queue
+    (/proc/<pid>/task/*/schedstat, 2nd field, ns); 0 where unavailable."""
+    total = 0
+    for task in Path("/proc/self/task").glob("*"):
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            total += int((task / "schedstat").read_text().split()[1])
+    return total / 1e9
 
 
 if __name__ == "__main__":
