@@ -147,14 +147,20 @@ def _cases(street: Area, rng: random.Random, now: datetime) -> int:
         else:
             # Most close within the deadline, some late (more so after rework).
             share = rng.uniform(0.1, 0.9) if rng.random() > 0.08 + 0.3 * rework else 1.3
-            closed_at = min(created + deadline * share, now - timedelta(minutes=5))
-            status = Status.CLOSED
-            if rng.random() < 0.45:
-                rating = rng.choices([5, 4, 3, 2, 1], [55, 30, 8, 5, 2])[0]
-                rated_at = min(closed_at + timedelta(hours=rng.randrange(1, 72)), now)
-                status = Status.RATED
-            if closed_at + timedelta(days=7) <= now:
-                status = Status.ARCHIVED
+            closed_at = created + deadline * share
+            if closed_at >= now:  # not done yet: still being handled
+                closed_at, status = None, Status.HANDLING
+            else:
+                status = Status.CLOSED
+                if rng.random() < 0.45:
+                    rated_at = closed_at + timedelta(hours=rng.randrange(1, 72))
+                    rating = rng.choices([5, 4, 3, 2, 1], [55, 30, 8, 5, 2])[0]
+                    if rated_at < now:
+                        status = Status.RATED
+                    else:
+                        rating, rated_at = None, None
+                if closed_at + timedelta(days=7) <= now:
+                    status = Status.ARCHIVED
         if extension:
             due += timedelta(days=3)
         team = "department" if depts and rng.random() < 0.55 else "grid"
