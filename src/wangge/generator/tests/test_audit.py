@@ -60,3 +60,21 @@ def test_a_failed_run_leaves_no_batch_event(jiaxing, jiaxing_plan):
     with pytest.raises(DomainError):
         generate(scale="community", code=area.code, seed=1)  # not empty, no --replace
     assert AuditEvent.objects.filter(kind="batch").count() == n
+
+
+def test_party_generation_is_one_batch_event(jiaxing, jiaxing_plan):
+    from wangge.party.generate import generate_party
+    from wangge.party.models import PartyMember
+
+    plan = small_community(jiaxing_plan)
+    area = Area.objects.get(code=plan.code)
+    generate(scale="community", code=area.code, seed=1)
+    before = AuditEvent.objects.count()
+    counts = generate_party(area=area, links=2)
+    events = list(AuditEvent.objects.order_by("pk")[before:])
+    assert [e.kind for e in events] == ["batch"]
+    assert events[0].actor_label == "系统（wangge party_generate）"
+    assert events[0].changes["counts"]["tables"] == counts
+    assert counts["members"] == PartyMember.objects.count() > 0
+    assert events[0].changes["counts"]["params"] == {"area": area.code, "links": 2,
+                                                     "groups": False}
