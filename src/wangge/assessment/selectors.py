@@ -11,6 +11,7 @@ from collections import defaultdict
 from datetime import date, timedelta
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import Q, Sum
 from django.utils import timezone
 
@@ -178,7 +179,13 @@ def summed(where: Q, key: str, period: Period) -> dict:
         parts.append(CaseRollup.objects.filter(where, day__gte=p.start, day__lte=p.end))
     out: dict = {}
     for qs in parts:
-        for r in qs.values_list(key).annotate(**sums).order_by():
+        # Plain tuples from the cursor (no per-row converters: 4,365 rows
+        # for a city's grids).
+        sql, params = qs.values_list(key).annotate(**sums).order_by().query.sql_with_params()
+        with connection.cursor() as cur:
+            cur.execute(sql, params)
+            rows = cur.fetchall()
+        for r in rows:
             acc = out.get(r[0])
             if acc is None:
                 out[r[0]] = dict(zip(COUNTERS, (x or 0 for x in r[1:]), strict=True))
@@ -380,15 +387,7 @@ def ranking(
     # Plain numbers per area (no per-area objects: a city has 4,365 grids).
     case_fns = [(d.code, d.value) for d in REGISTRY.values() if d.source == "cases"]
     others = [d for d in REGISTRY.values() if d.source != "cases"]
-    subjects = [Subject(area_path=p) for _, p, _, _ in areas]
-    extra: dict[str, dict[str, float | None]] = defaultdict(dict)
-    by_source: dict = defaultdict(list)
-    for d in others:
-        by_source[(d.counts, d.source)].append(d)
-    for (counts, source), group in by_source.items():
-        for subj, r in _slow_counts(counts, source, subjects, period).items():
-            for d in group:
-                extra[subj.area_path][d.code] = d.value(r)
+    extra = _slow_values(others, area.path, level, [p for _, p, _, _ in areas], period)
     weights = weights_for(level)
     empty = _empty()
     out = []
@@ -425,6 +424,39 @@ def ranking(
         "rows": out[:limit] if limit else out,
         "drill": level_below_name(level),
     }
+
+
+def _slow_values(defs, parent: str, level: str, paths: list[str], period: Period) -> dict:
+    """{path: {code: value}} of the non-rollup indices for every area of a
+    ranking, cached as one entry (SLOW_COUNTS_SECONDS): a city's 4,365 grids
+    are one cache read, not one per source with an object per grid."""
+    from django.core.cache import cache
+
+    if not defs:
+        return {}
+    key = _cache_key(
+        "ranking-slow",
+        parent,
+        level,
+        period.start,
+        period.end,
+        len(paths),
+        sorted(d.code for d in defs),
+    )
+    hit = cache.get(key)
+    if hit is None:
+        subjects = [Subject(area_path=p) for p in paths]
+        hit = defaultdict(dict)
+        by_source: dict = defaultdict(list)
+        for d in defs:
+            by_source[(d.counts, d.source)].append(d)
+        for (counts, source), group in by_source.items():
+            for subj, r in _slow_counts(counts, source, subjects, period).items():
+                for d in group:
+                    hit[subj.area_path][d.code] = d.value(r)
+        hit = dict(hit)
+        cache.set(key, hit, SLOW_COUNTS_SECONDS)
+    return hit
 
 
 def level_below_name(level: str) -> str | None:
