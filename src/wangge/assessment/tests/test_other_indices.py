@@ -194,3 +194,23 @@ def test_new_indices_weigh_in_the_composite(world):
     # Only 入户率 (50 %) has data: the composite is that score.
     assert comp["raw"]["scores"] == {"visit_coverage": 50.0}
     assert comp["value"] == 50.0
+
+
+def test_monthly_report_lists_the_new_indices_with_raw_counts(world):
+    import io
+
+    from openpyxl import load_workbook
+
+    from wangge.assessment.reports import monthly_report, to_excel
+    from wangge.visits.services import visit_record
+
+    w, t = world, world.tree
+    hh = _households(t.grid_a1a_1, t.mg_a1a_1_1, 2)
+    visit_record(actor=w.grid_worker, household_id=hh[0].pk, visited_at=timezone.now())
+    data = monthly_report(actor=w.dispatcher, area=t.street_a1, period=_this_month())
+    ws = load_workbook(io.BytesIO(to_excel(data)))["指数"]
+    rows = {r[0]: r for r in ws.iter_rows(min_row=3, values_only=True) if r[0]}
+    for name in ("入户率", "知晓率", "先锋指数", "堡垒指数", "积分参与率", "综合得分"):
+        assert name in rows, name
+    assert rows["入户率"][1] == 50.0
+    assert "households=2" in rows["入户率"][5] and "visited=1" in rows["入户率"][5]
