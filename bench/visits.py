@@ -94,6 +94,7 @@ def main() -> None:
     for _ in range(args.plan_runs):
         t = time.perf_counter()
         cpu_client, cpu_server = time.process_time(), _server_cpu(connection)
+        wait_server = _server_wait(connection)
         result = plan_generate(month=month)
         plan_runs.append(
             {
@@ -101,6 +102,9 @@ def main() -> None:
                 # CPU seconds used (the machine is shared: wall time includes waiting).
                 "cpu_client_s": round(time.process_time() - cpu_client, 2),
                 "cpu_server_s": _delta(_server_cpu(connection), cpu_server),
+                # Seconds the backend was runnable but waited for a CPU (the
+                # rest of wall − CPU is I/O: WAL, index pages, commit).
+                "runqueue_wait_server_s": _delta(_server_wait(connection), wait_server),
                 **result.as_dict(),
             }
         )
@@ -154,6 +158,7 @@ def main() -> None:
         "when": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
         "load_average_start": [round(x, 2) for x in load_start],
         "load_average_end": [round(x, 2) for x in os.getloadavg()],
+        "cpu_count": os.cpu_count(),
         "households": households,
         "visits": visits,
         "migrate_s": round(migrate_s, 1),
@@ -198,6 +203,20 @@ def _server_cpu(connection) -> float | None:
     except OSError:
         return None
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _server_wait(connection) -> float | None:
+    """Seconds this connection's backend spent waiting on a run queue
+    (/proc/<pid>/schedstat, 2nd field, ns); None for SQLite."""
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cur:
+        cur.execute("SELECT pg_backend_pid()")
+        pid = cur.fetchone()[0]
+    try:
+        return int(Path(f"/proc/{pid}/schedstat").read_text().split()[1]) / 1e9
+    except (OSError, IndexError, ValueError):
+        return None
 
 
 def _delta(after, before):
