@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 
 from django.contrib import messages
-from django.contrib.auth.views import redirect_to_login
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
@@ -18,6 +17,7 @@ from wangge.areas import selectors as area_selectors
 from wangge.areas.models import Area, Level
 from wangge.areas.paths import subtree_q
 from wangge.core.errors import DomainError
+from wangge.serviceteams.console_views import form_id, request_area, staff_gate
 from wangge.serviceteams.selectors import colleague_options, resident_options
 from wangge.serviceteams.services import invalid, may_manage
 from wangge.teams.scope import scope_for
@@ -26,23 +26,6 @@ from . import selectors, services
 from .models import PartyMember, PartyOrg
 
 MAX_OPTIONS = 300
-
-
-def _gate(request):
-    if not request.user.is_authenticated:
-        return redirect_to_login(request.get_full_path())
-    if not scope_for(request.user).is_staff_scope:
-        return render(request, "console/forbidden.html", status=403)
-    return None
-
-
-def _id(value) -> int | None:
-    if value in (None, ""):
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return -1  # no such id: the service says so in Chinese
 
 
 def _date(value, field: str, label: str) -> dt.date | None:
@@ -61,19 +44,14 @@ def _may_keep(actor, path: str) -> bool:
 
 @require_http_methods(["GET", "POST"])
 def org_new(request):
-    if (r := _gate(request)) is not None:
+    if (r := staff_gate(request)) is not None:
         return r
-    try:
-        area = area_selectors.access_area(
-            actor=request.user, area_id=int(request.GET.get("area") or request.POST.get("area"))
-        )
-    except (DomainError, TypeError, ValueError) as exc:
-        raise Http404("未找到，或不在您的管辖范围内") from exc
+    area = request_area(request)
     form, error, status = {}, "", 200
     if request.method == "POST":
         form = {k: request.POST.get(k, "") for k in ("kind", "name", "parent_id", "secretary")}
         try:
-            parent_id = _id(form["parent_id"])
+            parent_id = form_id(form["parent_id"])
             parent = (
                 selectors.access_org(actor=request.user, org_id=parent_id)
                 if parent_id is not None
@@ -116,7 +94,7 @@ def org_new(request):
 
 @require_http_methods(["GET", "POST"])
 def org_page(request, org_id: int):
-    if (r := _gate(request)) is not None:
+    if (r := staff_gate(request)) is not None:
         return r
     try:
         org = selectors.access_org(actor=request.user, org_id=org_id)
@@ -134,8 +112,8 @@ def org_page(request, org_id: int):
             member = services.member_add(
                 actor=request.user,
                 org=org,
-                resident_id=_id(p.get("resident_id")) if source == "resident" else None,
-                user_id=_id(p.get("user_id")) if source == "staff" else None,
+                resident_id=form_id(p.get("resident_id")) if source == "resident" else None,
+                user_id=form_id(p.get("user_id")) if source == "staff" else None,
                 status=p.get("status") or PartyMember.Status.FORMAL,
                 joined_on=_date(p.get("joined_on"), "joined_on", "入党日期"),
                 in_service=p.get("in_service") == "1",
@@ -169,7 +147,7 @@ def org_page(request, org_id: int):
 
 @require_http_methods(["GET", "POST"])
 def member_page(request, member_id: int):
-    if (r := _gate(request)) is not None:
+    if (r := staff_gate(request)) is not None:
         return r
     try:
         member = selectors.access_member(actor=request.user, member_id=member_id)
@@ -184,18 +162,18 @@ def member_page(request, member_id: int):
                 services.link_add(
                     actor=request.user,
                     member=member,
-                    household_id=_id(p.get("household_id")) or -1,
+                    household_id=form_id(p.get("household_id")) or -1,
                     since=_date(p.get("since"), "since", "联户日期"),
                 )
                 done = "已添加联系户"
             elif kind == "link_remove":
                 services.link_remove(
-                    actor=request.user, member=member, link_id=_id(p.get("link_id")) or -1
+                    actor=request.user, member=member, link_id=form_id(p.get("link_id")) or -1
                 )
                 done = "已解除联系户"
             elif kind == "register":
                 community = area_selectors.access_area(
-                    actor=request.user, area_id=_id(p.get("community_id")) or -1
+                    actor=request.user, area_id=form_id(p.get("community_id")) or -1
                 )
                 services.dual_register(
                     actor=request.user,

@@ -19,7 +19,9 @@ from .models import ServiceTeam
 from .views import _login_first
 
 
-def _gate(request):
+def staff_gate(request):
+    """Console pages: log in first; residents and staff without areas get the
+    console's 403 page. None when the request may go on."""
     if (r := _login_first(request)) is not None:
         return r
     if not scope_for(request.user).is_staff_scope:
@@ -27,11 +29,21 @@ def _gate(request):
     return None
 
 
+def request_area(request):
+    """The area named by `?area=` (or the form's `area`), or 404."""
+    try:
+        return area_selectors.access_area(
+            actor=request.user, area_id=int(request.GET.get("area") or request.POST.get("area"))
+        )
+    except (DomainError, TypeError, ValueError) as exc:
+        raise Http404("未找到，或不在您的管辖范围内") from exc
+
+
 def _lines(text: str) -> list[str]:
     return [x.strip() for x in (text or "").replace("，", "\n").splitlines() if x.strip()]
 
 
-def _int_or_none(value) -> int | None:
+def form_id(value) -> int | None:
     try:
         return int(value) if value not in (None, "") else None
     except (TypeError, ValueError):
@@ -40,14 +52,9 @@ def _int_or_none(value) -> int | None:
 
 @require_http_methods(["GET", "POST"])
 def team_new(request):
-    if (r := _gate(request)) is not None:
+    if (r := staff_gate(request)) is not None:
         return r
-    try:
-        area = area_selectors.access_area(
-            actor=request.user, area_id=int(request.GET.get("area") or request.POST.get("area"))
-        )
-    except (DomainError, TypeError, ValueError) as exc:
-        raise Http404("未找到，或不在您的管辖范围内") from exc
+    area = request_area(request)
     form, error, status = {}, "", 200
     if request.method == "POST":
         form = {
@@ -86,7 +93,7 @@ def team_new(request):
 
 @require_http_methods(["GET", "POST"])
 def team_page(request, team_id: int):
-    if (r := _gate(request)) is not None:
+    if (r := staff_gate(request)) is not None:
         return r
     try:
         team = selectors.access_team(actor=request.user, team_id=team_id)
@@ -118,10 +125,8 @@ def team_page(request, team_id: int):
                 member = services.team_member_add(
                     actor=request.user,
                     team=team,
-                    user_id=_int_or_none(p.get("user_id")) if source == "staff" else None,
-                    resident_id=_int_or_none(p.get("resident_id"))
-                    if source == "resident"
-                    else None,
+                    user_id=form_id(p.get("user_id")) if source == "staff" else None,
+                    resident_id=form_id(p.get("resident_id")) if source == "resident" else None,
                     name=p.get("name", "") if source == "external" else "",
                     duty=p.get("duty", ""),
                     is_leader=p.get("is_leader") == "1",
@@ -130,11 +135,11 @@ def team_page(request, team_id: int):
                 done = f"已添加成员：{member.name}"
             elif kind == "member_remove":
                 services.team_member_remove(
-                    actor=request.user, team=team, member_id=_int_or_none(p.get("member_id")) or -1
+                    actor=request.user, team=team, member_id=form_id(p.get("member_id")) or -1
                 )
                 done = "已移除成员"
             elif kind == "grids":
-                ids = [i for i in (_int_or_none(x) for x in p.getlist("grid_ids")) if i is not None]
+                ids = [i for i in (form_id(x) for x in p.getlist("grid_ids")) if i is not None]
                 services.team_grids_set(actor=request.user, team=team, grid_ids=ids)
                 done = "已保存联系网格"
             else:

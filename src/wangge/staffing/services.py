@@ -215,11 +215,3 @@ def certificate_delete(*, actor, worker: Worker, certificate_id: int) -> None:
     deleted, _ = Certificate.objects.filter(pk=certificate_id, worker=worker.user).delete()
     if not deleted:
         raise not_found()
-
-
-@transaction.atomic
-def training_delete(*, actor, worker: Worker, training_id: int) -> None:
-    _post_for(actor, worker)
-    deleted, _ = Training.objects.filter(pk=training_id, worker=worker.user).delete()
-    if not deleted:
-        raise not_found()

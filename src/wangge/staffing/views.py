@@ -7,14 +7,13 @@ one service call, render."""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth.views import redirect_to_login
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from wangge.areas import selectors as area_selectors
 from wangge.core.errors import DomainError
-from wangge.teams.scope import scope_for
+from wangge.serviceteams.console_views import staff_gate
 from wangge.worker.views import _ctx, worker_page
 
 from . import selectors, services
@@ -47,17 +46,9 @@ FORMS = {
 }
 
 
-def _staff_gate(request):
-    if not request.user.is_authenticated:
-        return redirect_to_login(request.get_full_path())
-    if not scope_for(request.user).is_staff_scope:
-        return render(request, "console/forbidden.html", status=403)
-    return None
-
-
 @require_GET
 def console_list(request):
-    if (r := _staff_gate(request)) is not None:
+    if (r := staff_gate(request)) is not None:
         return r
     area = None
     if request.GET.get("area"):
@@ -99,7 +90,7 @@ def _role_choices():
 
 @require_http_methods(["GET", "POST"])
 def console_worker(request, worker_id: int):
-    if (r := _staff_gate(request)) is not None:
+    if (r := staff_gate(request)) is not None:
         return r
     try:
         worker = selectors.access_worker(actor=request.user, worker_id=worker_id)
