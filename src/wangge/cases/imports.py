@@ -122,7 +122,10 @@ def _time(v) -> datetime | None:
         dt = v
     else:
         s = _text(v).replace("/", "-")
-        dt = parse_datetime(s) or parse_datetime(s + ":00") if s else None
+        try:
+            dt = parse_datetime(s) or parse_datetime(s + ":00") if s else None
+        except ValueError:  # well formed but no such moment (2026-13-45 25:61)
+            return None
     if dt is None:
         return None
     return timezone.make_aware(dt, TZ) if timezone.is_naive(dt) else dt

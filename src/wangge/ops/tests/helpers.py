@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import secrets
@@ -56,3 +57,35 @@ def wangge(*args: str, env: dict, timeout: float = 600) -> subprocess.CompletedP
         text=True,
         timeout=timeout,
     )
+
+
+def migrated_template(admin, env: dict, base_url: str) -> str:
+    """A migrated empty database to copy (CREATE DATABASE … TEMPLATE takes a
+    second; `migrate` takes 10-60 s on this machine), named after a hash of
+    every migration file, built once and kept; older ones are dropped."""
+    digest = hashlib.sha256()
+    for path in sorted((ROOT / "src" / "wangge").glob("*/migrations/*.py")):
+        digest.update(str(path.relative_to(ROOT)).encode() + path.read_bytes())
+    name = f"wangge_tpl_{digest.hexdigest()[:12]}"
+    have = {r[0] for r in admin.execute(
+        "SELECT datname FROM pg_database WHERE datname LIKE 'wangge_tpl_%%'")}
+    if name in have:
+        return name
+    building = f"{name}_{os.getpid()}"
+    admin.execute(f'CREATE DATABASE "{building}"')
+    try:
+        mig = subprocess.run(
+            [sys.executable, "-m", "wangge.cli", "manage", "migrate", "-v", "0"],
+            env={**env, "DATABASE_URL": f"{base_url}/{building}"},
+            cwd=ROOT, capture_output=True, text=True, timeout=300,
+        )
+        assert mig.returncode == 0, mig.stderr[-3000:]
+        admin.execute(f'ALTER DATABASE "{building}" RENAME TO "{name}"')
+    except Exception:
+        admin.execute(f'DROP DATABASE IF EXISTS "{building}" WITH (FORCE)')
+        if name not in {r[0] for r in admin.execute(
+                "SELECT datname FROM pg_database WHERE datname = %s", [name])}:
+            raise  # (else a parallel run built it first)
+    for old in have:
+        admin.execute(f'DROP DATABASE IF EXISTS "{old}" WITH (FORCE)')
+    return name

@@ -37,7 +37,6 @@ PostgreSQL pass of the suite; skipped on SQLite."""
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import http.client
 import json
 import os
@@ -51,7 +50,7 @@ import uuid
 
 import pytest
 
-from .helpers import PG_SERVER, REDIS, ROOT, production_env, run_python
+from .helpers import PG_SERVER, REDIS, ROOT, migrated_template, production_env, run_python
 from .test_production_e2e import Api, _free_port, _pg_admin, _pgbouncer, _require, _wait
 
 pytestmark = pytest.mark.slow
@@ -200,38 +199,6 @@ def _stop(proc):
         _kill(proc)
 
 
-def _migrated(admin, env: dict, base_url: str) -> str:
-    """A migrated empty database to copy (CREATE DATABASE … TEMPLATE takes a
-    second; `migrate` takes 10-60 s on this machine), named after a hash of
-    every migration file, built once and kept; older ones are dropped."""
-    digest = hashlib.sha256()
-    for path in sorted((ROOT / "src" / "wangge").glob("*/migrations/*.py")):
-        digest.update(str(path.relative_to(ROOT)).encode() + path.read_bytes())
-    name = f"wangge_kill_tpl_{digest.hexdigest()[:12]}"
-    have = {r[0] for r in admin.execute(
-        "SELECT datname FROM pg_database WHERE datname LIKE 'wangge_kill_tpl_%%'")}
-    if name in have:
-        return name
-    building = f"{name}_{os.getpid()}"
-    admin.execute(f'CREATE DATABASE "{building}"')
-    try:
-        mig = subprocess.run(
-            [sys.executable, "-m", "wangge.cli", "manage", "migrate", "-v", "0"],
-            env={**env, "DATABASE_URL": f"{base_url}/{building}"},
-            cwd=ROOT, capture_output=True, text=True, timeout=300,
-        )
-        assert mig.returncode == 0, mig.stderr[-3000:]
-        admin.execute(f'ALTER DATABASE "{building}" RENAME TO "{name}"')
-    except Exception:
-        admin.execute(f'DROP DATABASE IF EXISTS "{building}" WITH (FORCE)')
-        if name not in {r[0] for r in admin.execute(
-                "SELECT datname FROM pg_database WHERE datname = %s", [name])}:
-            raise  # (else a parallel run built it first)
-    for old in have:
-        admin.execute(f'DROP DATABASE IF EXISTS "{old}" WITH (FORCE)')
-    return name
-
-
 def test_nothing_lost_when_server_and_consumer_are_killed(tmp_path):
     if not os.environ.get("WANGGE_TEST_DATABASE_URL", "").startswith("postgres"):
         pytest.skip("kill -9 against the real server runs on PostgreSQL only "
@@ -276,7 +243,7 @@ def test_nothing_lost_when_server_and_consumer_are_killed(tmp_path):
     procs: list[subprocess.Popen] = []
     counts: dict = {}
     try:
-        admin.execute(f'CREATE DATABASE "{dbname}" TEMPLATE "{_migrated(admin, env, base_url)}"')
+        admin.execute(f'CREATE DATABASE "{dbname}" TEMPLATE "{migrated_template(admin, env, base_url)}"')
         mark("migrated")
         seed = run_python(SEED % {"households": HOUSEHOLDS}, env)
         assert seed.returncode == 0, seed.stderr[-3000:]
