@@ -178,6 +178,27 @@ def load_dataset(path: Path = DATA) -> list[tuple[str, str]]:
         return [(t, c) for t, c in r]
 
 
+def append_rows(rows: list[tuple[str, str]], path: Path = DATA) -> int:
+    """Add new labelled rows (dispatchers' corrections) to the set: rows
+    already in it, empty texts and codes that are not a minor category of the
+    catalogue are skipped. The model is keyed by the set's hash, so the next
+    use trains again with them. Returns how many were added."""
+    from wangge.cases.catalogue import MINORS
+
+    codes = {m[0] for m in MINORS}
+    have = set(load_dataset(path))
+    new = []
+    for text, code in rows:
+        text = " ".join((text or "").split())
+        if text and code in codes and (text, code) not in have:
+            have.add((text, code))
+            new.append((text, code))
+    if new:
+        with path.open("a", encoding="utf-8", newline="") as f:
+            csv.writer(f).writerows(new)
+    return len(new)
+
+
 def split(rows: list[tuple[str, str]], held_out: float = HELD_OUT, seed: int = SEED):
     """Deterministic stratified split: every category keeps `held_out` of its rows apart."""
     rng = random.Random(seed)

@@ -58,3 +58,49 @@ def test_a_changed_category_is_a_correction_and_exports(world, client):
     ]
     client.force_login(w.outsider_dispatcher)
     assert client.get("/api/v1/assessment/classifier/corrections").json() == []
+
+
+@pytest.mark.django_db
+def test_corrections_append_to_the_training_set(world, tmp_path, monkeypatch, capsys):
+    """`assessment_classifier corrections --append`: the corrected rows join
+    the labelled set once (the model is keyed by the set's hash)."""
+    import io
+    import shutil
+
+    from django.core.management import call_command
+
+    from wangge.assessment import classifier
+
+    data = tmp_path / "training.csv"
+    shutil.copy(classifier.DATA, data)
+    monkeypatch.setattr(classifier, "DATA", data)
+    before = classifier.load_dataset(data)
+    w = world
+    case = report(w, category=None, description="小区门口有人摆摊卖水果，挡住了路")
+    case = move(case, "accept", w.dispatcher)
+    move(case, "register", w.dispatcher, category="0402")
+    out, err = io.StringIO(), io.StringIO()
+    call_command(
+        "assessment_classifier",
+        "corrections",
+        actor=w.dispatcher.username,
+        append=True,
+        stdout=out,
+        stderr=err,
+    )
+    assert "小区门口有人摆摊卖水果，挡住了路,0402" in capsys.readouterr().out
+    after = classifier.load_dataset(data)
+    assert after == [*before, ("小区门口有人摆摊卖水果，挡住了路", "0402")]
+    assert "新增 1 条训练样本" in err.getvalue()
+    # Again: nothing new.
+    call_command(
+        "assessment_classifier",
+        "corrections",
+        actor=w.dispatcher.username,
+        append=True,
+        stdout=io.StringIO(),
+        stderr=io.StringIO(),
+    )
+    assert classifier.load_dataset(data) == after
+    # Unknown codes and empty texts are not training data.
+    assert classifier.append_rows([("", "0402"), ("某某", "9999")], path=data) == 0

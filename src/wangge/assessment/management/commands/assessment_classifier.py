@@ -3,8 +3,10 @@
 - dataset: (re)write the labelled set data/training.csv from the catalogue;
 - train: train the model now (otherwise trained on first use);
 - evaluate: accuracy on the held-out 20 % (and the keyword match alone);
-- corrections --actor USER [--out F.csv] [--since ISO]: dispatchers'
-  corrections in USER's areas as new training rows (text, code)."""
+- corrections --actor USER [--out F.csv] [--since ISO] [--append]:
+  dispatchers' corrections in USER's areas as new training rows (text,
+  code); with --append they are also added to data/training.csv (new rows
+  only), and the next train/evaluate uses them."""
 
 import csv
 import json
@@ -22,6 +24,7 @@ class Command(BaseCommand):
         parser.add_argument("--actor", default="")
         parser.add_argument("--out", default="")
         parser.add_argument("--since", default="")
+        parser.add_argument("--append", action="store_true", help="追加到训练集 data/training.csv")
 
     def handle(self, *args, **opts):
         from wangge.assessment import classifier
@@ -56,6 +59,11 @@ class Command(BaseCommand):
         else:
             csv.writer(sys.stdout).writerows(lines)
         self.stderr.write(f"导出 {len(rows)} 条纠正记录")
+        if opts["append"]:
+            from wangge.assessment.classifier import DATA, append_rows
+
+            n = append_rows([(r["text"], r["code"]) for r in rows], path=DATA)
+            self.stderr.write(f"新增 {n} 条训练样本：{DATA}（下次训练时使用）")
 
 
 def keyword_accuracy() -> float:
