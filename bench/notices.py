@@ -41,6 +41,8 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from _cpu import server_cpu  # bench/_cpu.py (the script's directory is on sys.path)
+
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
 SHARED = ("/wangge_bench", "wangge-bench.sqlite3")
@@ -160,11 +162,11 @@ def main() -> None:
     # PostgreSQL backend — beside its wall time and the load average)
     again = services.notice_send(actor=admin, area=city, title="CPU 计量", body="同上")
     load_before = os.getloadavg()
-    cpu0, srv0 = time.process_time(), _server_cpu(connection)
+    cpu0, srv0 = time.process_time(), server_cpu(connection)
     t0 = time.perf_counter()
     services.notice_fan_out(notice_id=again.pk)
     wall = time.perf_counter() - t0
-    srv1 = _server_cpu(connection)
+    srv1 = server_cpu(connection)
     out["fanout_in_process"] = {
         "wall_s": round(wall, 2),
         "cpu_client_s": round(time.process_time() - cpu0, 2),
@@ -290,21 +292,6 @@ def _scratch_table(cur, db: str) -> None:
         f"CREATE TABLE bench_delivery (notice_id {kind} NOT NULL, grid_id {kind} NOT NULL,"
         f" household_id {kind} NOT NULL, PRIMARY KEY (notice_id, grid_id, household_id))"
     )
-
-
-def _server_cpu(connection) -> float | None:
-    """CPU seconds of this connection's PostgreSQL backend (from /proc; the
-    server runs on this machine). None for SQLite (it runs in this process)."""
-    if connection.vendor != "postgresql":
-        return None
-    with connection.cursor() as cur:
-        cur.execute("SELECT pg_backend_pid()")
-        pid = cur.fetchone()[0]
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 if __name__ == "__main__":
