@@ -70,7 +70,8 @@ def access_assessed_area(*, actor, area_id) -> Area:
         area_id = int(area_id)
     except (TypeError, ValueError) as exc:
         raise _not_found() from exc
-    area = Area.objects.filter(pk=area_id).first()
+    # Not the boundary (a city's polygon is large; loaded if ever asked for).
+    area = Area.objects.filter(pk=area_id).defer("boundary").first()
     scope = scope_for(actor)
     if area is None or not scope.is_staff_scope or not scope.covers(area.path):
         raise _not_found()
@@ -388,21 +389,34 @@ def ranking(
     case_fns = [(d.code, d.value) for d in REGISTRY.values() if d.source == "cases"]
     others = [d for d in REGISTRY.values() if d.source != "cases"]
     extra = _slow_values(others, area.path, level, [p for _, p, _, _ in areas], period)
-    weights = weights_for(level)
+    # The composite inline (= _weighted): (code, weight, higher is better).
+    weights = [
+        (c, w, REGISTRY[c].higher_is_better)
+        for c, w in weights_for(level).items()
+        if w > 0 and c in REGISTRY
+    ]
     empty = _empty()
     out = []
     for pk, path, name, code in areas:
         r = raw.get(path) or empty
         values = {c: fn(r) for c, fn in case_fns}
-        values.update(extra.get(path, {}))
-        values["composite"] = _weighted(values, weights)[0]
+        more = extra.get(path)
+        if more:
+            values.update(more)
+        acc = total_w = 0.0
+        for c, w, higher_better in weights:
+            v = values.get(c)
+            if v is not None:
+                acc += w * (v if higher_better else 100.0 - v)
+                total_w += w
+        values["composite"] = acc / total_w if total_w else None
         out.append(
             {
                 "id": pk,
                 "name": name,
                 "code": code,
                 "total": r["total"],
-                "values": {k: (None if v is None else round(v, 2)) for k, v in values.items()},
+                "values": {k: (v if v is None else round(v, 2)) for k, v in values.items()},
             }
         )
     higher = True if by == "composite" else REGISTRY[by].higher_is_better
