@@ -64,11 +64,19 @@ serve: setup
 # `make bench-quick` checks the scripts with small sizes (results untouched).
 # The long checks (docs/security.md): schemathesis with 40 examples per API
 # operation and role (3 in `make test`), SQLite then PostgreSQL when it
-# answers; each run bounded to 10 minutes.
+# answers; each run bounded to 10 minutes; then the 8-minute soak.
 soak: setup
 	WANGGE_FUZZ_EXAMPLES=40 timeout 600 $(BIN)/pytest -n $(PYTEST_WORKERS) -q -p no:logging tests/test_api_fuzz.py
 	@if $(BIN)/python -c "import psycopg,os; psycopg.connect(os.environ['WANGGE_TEST_POSTGRES'], connect_timeout=3).close()" 2>/dev/null; then \
 	  WANGGE_TEST_DATABASE_URL=$(WANGGE_TEST_POSTGRES) WANGGE_FUZZ_EXAMPLES=40 timeout 600 $(BIN)/pytest -n $(PYTEST_WORKERS) -q -p no:logging tests/test_api_fuzz.py; \
+	fi
+	@# The soak (bench/soak.py): 8 minutes of steady intake and reads against
+	@# granian + Huey on loopback, PostgreSQL when it answers (else SQLite);
+	@# fails on any error or a memory / latency trend.
+	@if $(BIN)/python -c "import psycopg,os; psycopg.connect(os.environ['WANGGE_TEST_POSTGRES'], connect_timeout=3).close()" 2>/dev/null; then \
+	  timeout 660 $(BIN)/python bench/soak.py --backend postgres --minutes 8; \
+	else \
+	  timeout 660 $(BIN)/python bench/soak.py --backend sqlite --minutes 8; \
 	fi
 
 bench: setup
