@@ -20,11 +20,19 @@ def _not_found(what: str = "问卷") -> DomainError:
     return DomainError("not_found", f"{what}不存在或不在您的管辖范围内", status=404)
 
 
-def access_area(*, actor, area_id) -> Area:
+def _id(value, what: str = "问卷") -> int:
+    """An id from a request: an integer the database can hold, else 404."""
     try:
-        area_id = int(area_id)
+        value = int(value)
     except (TypeError, ValueError) as exc:
-        raise _not_found("区域") from exc
+        raise _not_found(what) from exc
+    if not 0 < value < 2**63:
+        raise _not_found(what)
+    return value
+
+
+def access_area(*, actor, area_id) -> Area:
+    area_id = _id(area_id, "区域")
     area = Area.objects.filter(pk=area_id).first()
     scope = scope_for(actor)
     if area is None or not scope.is_staff_scope or not scope.covers(area.path):
@@ -32,13 +40,13 @@ def access_area(*, actor, area_id) -> Area:
     return area
 
 
-def survey_list(*, actor, limit: int = 100) -> list[Survey]:
+def _visible(actor):
     """Surveys over the actor's areas or above them (a community sees its
-    street's survey: its residents answer it)."""
+    street's survey: its residents answer it); none for non-staff."""
     scope = scope_for(actor)
     if not scope.is_staff_scope:
-        return []
-    qs = Survey.objects.select_related("area").order_by("-start", "-pk")
+        return Survey.objects.none()
+    qs = Survey.objects.select_related("area")
     if not scope.unrestricted:
         q = Q(pk__in=[])
         for p in scope.paths:
@@ -46,15 +54,16 @@ def survey_list(*, actor, limit: int = 100) -> list[Survey]:
                 area_path__in=[p[:i] for i in range(STEP, len(p), STEP)]
             )
         qs = qs.filter(q)
-    return list(qs[:limit])
+    return qs
+
+
+def survey_list(*, actor, limit: int = 100) -> list[Survey]:
+    return list(_visible(actor).order_by("-start", "-pk")[:limit])
 
 
 def access_survey(*, actor, survey_id) -> Survey:
-    try:
-        survey_id = int(survey_id)
-    except (TypeError, ValueError) as exc:
-        raise _not_found() from exc
-    hit = next((s for s in survey_list(actor=actor, limit=10_000) if s.pk == survey_id), None)
+    survey_id = _id(survey_id)
+    hit = _visible(actor).filter(pk=survey_id).first()
     if hit is None:
         raise _not_found()
     return hit
@@ -84,10 +93,7 @@ def open_surveys(*, actor) -> list[Survey]:
 
 
 def access_open_survey(*, actor, survey_id) -> Survey:
-    try:
-        survey_id = int(survey_id)
-    except (TypeError, ValueError) as exc:
-        raise _not_found() from exc
+    survey_id = _id(survey_id)
     resident = _resident(actor)
     if resident is None:
         raise DomainError("not_verified", "身份核实后才能填写问卷", status=403)
