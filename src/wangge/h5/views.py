@@ -88,7 +88,9 @@ def _counts(user) -> dict:
     to_rate = case_selectors.case_list(
         actor=user, filters=case_selectors.CaseFilters(status=Status.CLOSED)
     ).count()
-    return {"open": open_n, "to_rate": to_rate}
+    from wangge.surveys.selectors import open_surveys
+
+    return {"open": open_n, "to_rate": to_rate, "surveys": len(open_surveys(actor=user))}
 
 
 # ---------------------------------------------------------------- login

@@ -34,6 +34,7 @@ def test_a_resident_answers_once_in_the_h5(world, client):
     assert survey.questions.count() == 3  # the default questions
     p = person(t.grid_a1a_1, t.mg_a1a_1_1)
     client.force_login(p.user)
+    assert "有 1 份问卷请您填写" in client.get("/m/").content.decode()  # on the home page
     page = client.get("/m/surveys/")
     assert page.status_code == 200
     assert "网格员知晓率调查" in page.content.decode()
