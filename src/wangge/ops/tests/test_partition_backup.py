@@ -1,6 +1,8 @@
-"""A generated world partitioned by district (`wangge partition`) survives
-`wangge backup` / `wangge restore`: partitions, rows per partition, the
-composite keys and the points ledger's append-only trigger come back.
+"""A generated world partitioned by district (`wangge partition`) keeps
+working — visits, case intake, points, a notice's fan-out land in their
+district's partition — and survives `wangge backup` / `wangge restore`:
+partitions, rows per partition, keys and the ledger's append-only trigger
+come back.
 
 Runs the commands as an operator would (child processes) on two throw-away
 PostgreSQL databases; skipped on the SQLite run."""
@@ -51,6 +53,47 @@ notice = Notice.objects.create(area=city, area_path=city.path, title="停水通�
 notice_fan_out(notice_id=notice.pk)
 out = {"households": Household.objects.count()}
 """
+
+
+# After the conversion: the application's flows on the partitioned tables,
+# by the generated grid workers of each district.
+FLOWS = """
+from django.utils import timezone
+from wangge.areas.models import Area
+from wangge.cases.services import case_report
+from wangge.notices.models import Notice
+from wangge.notices.services import notice_fan_out
+from wangge.people.models import Household, Resident
+from wangge.points.models import RuleKind
+from wangge.points.services import points_award, resident_holder, rules_ensure
+from wangge.teams.models import RoleAssignment
+from wangge.visits.services import visit_record
+
+city = Area.objects.get(level="city")
+rules_ensure(city)
+out = {}
+for d in ("330402", "330411"):
+    h = Household.objects.filter(district__code__startswith=d).order_by("-id").first()
+    worker = RoleAssignment.objects.filter(role="grid_worker", area_id=h.grid_id).first().user
+    visit, _ = visit_record(actor=worker, household_id=h.pk, people_met="户主", idempotency_key="v-" + d)
+    case, _ = case_report(actor=worker, description="楼道堆放杂物，影响通行", category="0101",
+                          area=Area.objects.get(pk=h.grid_id))
+    r = Resident.objects.filter(household=h).first()
+    entry = points_award(holder=resident_holder(r), kind=RuleKind.VOTE, reason="表决", source="vote:1:" + d)
+    out[d] = {"visits_visit": visit.pk, "cases_case": case.pk, "points_pointsentry": entry.pk,
+              "household": h.pk}
+notice = Notice.objects.create(area=city, area_path=city.path, title="台风通知", body="请做好防范",
+                               reach_minutes=60, reach_by=timezone.now(), created_at=timezone.now(),
+                               created_by=worker)
+notice_fan_out(notice_id=notice.pk, chunk=200)
+out["notice"] = notice.pk
+"""
+
+
+def _partition_of(url: str, table: str, where: str, params: list) -> set[str]:
+    with psycopg.connect(url) as c:
+        rows = c.execute(f"SELECT DISTINCT tableoid::regclass::text FROM {table} WHERE {where}", params)
+        return {r[0] for r in rows}
 
 
 def _admin():
@@ -124,6 +167,20 @@ def test_partitioned_world_round_trips_through_backup_and_restore(databases, tmp
         assert before[t]["kind"] == "p", t
     assert len(before["notices_delivery"]["rows"]) == 2  # two districts' partitions hold rows
     assert set(before["visits_visit"]["rows"]) == {"visits_visit_330402000000", "visits_visit_330411000000"}
+
+    # The app's flows on the partitioned tables: each row in its district's partition.
+    made = django_json(FLOWS, env)
+    for d in ("330402", "330411"):
+        ids = made[d]
+        for table in ("visits_visit", "cases_case", "points_pointsentry"):
+            assert _partition_of(src, table, "id = %s", [ids[table]]) == {f"{table}_{d}000000"}, table
+        assert _partition_of(src, "cases_caseevent", "case_id = %s", [ids["cases_case"]]) == {
+            f"cases_caseevent_{d}000000"
+        }
+        assert _partition_of(
+            src, "notices_delivery", "notice_id = %s AND household_id = %s", [made["notice"], ids["household"]]
+        ) == {f"notices_delivery_{d}000000"}
+    before = _shape(src)
 
     dump = tmp_path / "partitioned.dump"
     _ok(wangge("backup", "--out", str(dump), env=env))
