@@ -28,7 +28,19 @@ Results: bench/results/assessment-postgres.json (with the load average).
 make, runs each again under EXPLAIN (ANALYZE, BUFFERS) and writes the plan
 nodes, rows, heap fetches and time per query to
 bench/results/assessment-explain-postgres.json (a Seq Scan or a query over
-50 ms is flagged)."""
+50 ms is flagged).
+
+SQLite (rollup reads only):
+
+    .venv/bin/python bench/assessment.py sqlite-copy                 # from assess_bench
+    ASSESS_BENCH_URL=sqlite:///var/bench/assess-bench.sqlite3 \
+        .venv/bin/python bench/assessment.py run --skip-rules --skip-duckdb
+
+`sqlite-copy` migrates an SQLite file and copies the areas, categories and
+both rollup tables of the prepared PostgreSQL database into it (not the 2 M
+cases: the screen and the rankings read the rollups; the live numbers that
+need cases read none there, the hot-spot rule and DuckDB are left out).
+Results: bench/results/assessment-sqlite.json."""
 
 from __future__ import annotations
 
@@ -156,6 +168,7 @@ def main() -> None:
     r = sub.add_parser("run")
     r.add_argument("--repeat", type=int, default=30)
     r.add_argument("--skip-rules", action="store_true")
+    r.add_argument("--skip-duckdb", action="store_true")
     r.add_argument(
         "--again",
         default="",
@@ -163,8 +176,72 @@ def main() -> None:
         "in the existing results file (e.g. after an index change)",
     )
     sub.add_parser("explain")
+    sub.add_parser("sqlite-copy")
     args = ap.parse_args()
-    {"prepare": prepare, "run": run, "explain": explain}[args.cmd](args)
+    cmds = {"prepare": prepare, "run": run, "explain": explain, "sqlite-copy": sqlite_copy}
+    cmds[args.cmd](args)
+
+
+SQLITE_FILE = ROOT / "var" / "bench" / "assess-bench.sqlite3"
+
+
+def sqlite_copy(args) -> None:
+    """Areas, categories and the rollups of the PostgreSQL bench database,
+    copied into a freshly migrated SQLite file."""
+    import psycopg
+
+    global DB_URL
+    pg_url = DB_URL
+    SQLITE_FILE.parent.mkdir(parents=True, exist_ok=True)
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{SQLITE_FILE}{suffix}").unlink(missing_ok=True)
+    DB_URL = f"sqlite:///{SQLITE_FILE}"
+    setup()
+    from django.core.management import call_command
+    from django.db import connection
+
+    from wangge.areas.models import Area
+    from wangge.assessment.models import CaseRollup, CaseRollupMonth
+    from wangge.cases.models import Category
+
+    t = time.perf_counter()
+    call_command("migrate", verbosity=0)
+    out: dict = {"migrate_s": round(time.perf_counter() - t, 1)}
+    src = psycopg.connect(pg_url.replace("postgres://", "postgresql://postgres@", 1))
+    connection.ensure_connection()
+    db = connection.connection
+    db.execute("PRAGMA foreign_keys = OFF")
+    for model in (Area, Category, CaseRollup, CaseRollupMonth):
+        table = model._meta.db_table
+        cols = [f.column for f in model._meta.concrete_fields]
+        quoted = ", ".join(f'"{c}"' for c in cols)
+        t = time.perf_counter()
+        db.execute(f"DELETE FROM {table}")
+        n = 0
+        with src.cursor(name=f"copy_{table}") as cur:
+            cur.itersize = 20_000
+            cur.execute(f"SELECT {quoted} FROM {table}")
+            insert = f"INSERT INTO {table} ({quoted}) VALUES ({', '.join(['?'] * len(cols))})"
+            while rows := cur.fetchmany(20_000):
+                rows = [
+                    tuple(
+                        json.dumps(v, ensure_ascii=False) if isinstance(v, list | dict) else v
+                        for v in r
+                    )
+                    for r in rows
+                ]
+                db.executemany(insert, rows)
+                n += len(rows)
+        db.commit()
+        out[table] = {"rows": n, "seconds": round(time.perf_counter() - t, 1)}
+        print(table, out[table], flush=True)
+    db.execute("ANALYZE")
+    db.commit()
+    src.close()
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "assessment-sqlite-copy.json").write_text(
+        json.dumps({**out, "loadavg": os.getloadavg()}, ensure_ascii=False, indent=2)
+    )
 
 
 def explain(args) -> None:
@@ -351,8 +428,9 @@ def run(args) -> None:
     period = selectors.parse_period()
     prev = period.previous()
     today = selectors.today()
+    vendor = "postgres" if connection.vendor == "postgresql" else connection.vendor
     results: dict = {
-        "db": "postgres",
+        "db": vendor,
         "cases": Case.objects.count(),
         "rollup_rows": CaseRollup.objects.count(),
         "rollup_month_rows": CaseRollupMonth.objects.count(),
@@ -365,7 +443,7 @@ def run(args) -> None:
         return lambda: selectors.dashboard(actor=boss, area_id=area.pk, period=period)
 
     if args.again:
-        out = RESULTS / "assessment-postgres.json"
+        out = RESULTS / f"assessment-{vendor}.json"
         prior = json.loads(out.read_text()) if out.exists() else {}
         again = {"loadavg_start": os.getloadavg()}
         for name, area in (("dashboard_city", city), ("dashboard_district", district)):
@@ -394,6 +472,8 @@ def run(args) -> None:
     results["ranking_grids"] = {**timed(ranking, args.repeat), "grids": grids["count"]}
     print("ranking", results["ranking_grids"], flush=True)
 
+    if args.skip_duckdb:
+        return _finish(args, results, run_rules, connection, vendor)
     t = time.perf_counter()
     con = load_duckdb()
     results["duckdb_load_s"] = round(time.perf_counter() - t, 1)
@@ -429,6 +509,10 @@ def run(args) -> None:
         flush=True,
     )
 
+    _finish(args, results, run_rules, connection, vendor)
+
+
+def _finish(args, results, run_rules, connection, vendor) -> None:
     if not args.skip_rules:
         t = time.perf_counter()
         results["proactive"] = run_rules()
@@ -437,7 +521,7 @@ def run(args) -> None:
     results["loadavg_end"] = os.getloadavg()
     connection.close()
     RESULTS.mkdir(parents=True, exist_ok=True)
-    out = RESULTS / "assessment-postgres.json"
+    out = RESULTS / f"assessment-{vendor}.json"
     out.write_text(json.dumps(results, ensure_ascii=False, indent=2, default=str))
     print(f"wrote {out.relative_to(ROOT)}")
 

@@ -35,12 +35,10 @@ COUNTERS = (
 DEPARTMENT_DEPTH = 0  # rows keyed by department instead of area
 
 
-class CaseRollup(models.Model):
-    day = models.DateField(_("上报日期"))
-    depth = models.PositiveSmallIntegerField(_("区域层级深度"))  # 0: department row
-    area_path = models.CharField(_("区域路径"), max_length=60, blank=True, default="")
-    department_id = models.IntegerField(_("部门"), default=0)
-    category_id = models.IntegerField(_("事项类别"))
+class Counters(models.Model):
+    """The counters of a rollup row (COUNTERS), shared by the day and the
+    month table."""
+
     total = models.IntegerField(default=0)
     open = models.IntegerField(default=0)
     closed = models.IntegerField(default=0)
@@ -53,6 +51,17 @@ class CaseRollup(models.Model):
     extended = models.IntegerField(default=0)
     supervised = models.IntegerField(default=0)
     escalated = models.IntegerField(default=0)
+
+    class Meta:
+        abstract = True
+
+
+class CaseRollup(Counters):
+    day = models.DateField(_("上报日期"))
+    depth = models.PositiveSmallIntegerField(_("区域层级深度"))  # 0: department row
+    area_path = models.CharField(_("区域路径"), max_length=60, blank=True, default="")
+    department_id = models.IntegerField(_("部门"), default=0)
+    category_id = models.IntegerField(_("事项类别"))
 
     class Meta:
         verbose_name = _("工单汇总")
@@ -75,7 +84,7 @@ class CaseRollup(models.Model):
         ]
 
 
-class CaseRollupMonth(models.Model):
+class CaseRollupMonth(Counters):
     """The same counters by **month** reported and area (or lead department),
     all categories together: what a month's headline, a 12-month trend and a
     ranking of one level read (a city's 4,365 grids are 4,365 rows a month
@@ -87,18 +96,6 @@ class CaseRollupMonth(models.Model):
     depth = models.PositiveSmallIntegerField(_("区域层级深度"))  # 0: department row
     area_path = models.CharField(_("区域路径"), max_length=60, blank=True, default="")
     department_id = models.IntegerField(_("部门"), default=0)
-    total = models.IntegerField(default=0)
-    open = models.IntegerField(default=0)
-    closed = models.IntegerField(default=0)
-    on_time = models.IntegerField(default=0)
-    voided = models.IntegerField(default=0)
-    merged = models.IntegerField(default=0)
-    rated = models.IntegerField(default=0)
-    satisfied = models.IntegerField(default=0)
-    reworked = models.IntegerField(default=0)
-    extended = models.IntegerField(default=0)
-    supervised = models.IntegerField(default=0)
-    escalated = models.IntegerField(default=0)
 
     class Meta:
         verbose_name = _("工单月汇总")

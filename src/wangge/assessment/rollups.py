@@ -81,26 +81,25 @@ def delta(before: dict[Key, Vector], after: dict[Key, Vector]) -> dict[Key, Vect
     return {k: tuple(v) for k, v in rows.items() if any(v)}
 
 
-def _upsert_sql(n: int) -> str:
-    cols = ("day", "depth", "area_path", "department_id", "category_id", *COUNTERS)
+def _upsert(table: str, keys: tuple[str, ...], conflict: str, n: int) -> str:
+    """INSERT of n rows (keys + counters) adding the counters on conflict."""
+    cols = (*keys, *COUNTERS)
     row = "(" + ", ".join(["%s"] * len(cols)) + ")"
-    sets = ", ".join(f'"{c}" = {TABLE}."{c}" + excluded."{c}"' for c in COUNTERS)
+    sets = ", ".join(f'"{c}" = {table}."{c}" + excluded."{c}"' for c in COUNTERS)
     return (
-        f"INSERT INTO {TABLE} ({', '.join(chr(34) + c + chr(34) for c in cols)}) "
-        f"VALUES {', '.join([row] * n)} "
-        f'ON CONFLICT ("area_path", "department_id", "day", "category_id") DO UPDATE SET {sets}'
+        f"INSERT INTO {table} ({', '.join(chr(34) + c + chr(34) for c in cols)}) "
+        f"VALUES {', '.join([row] * n)} ON CONFLICT ({conflict}) DO UPDATE SET {sets}"
     )
+
+
+def _upsert_sql(n: int) -> str:
+    keys = ("day", "depth", "area_path", "department_id", "category_id")
+    return _upsert(TABLE, keys, '"area_path", "department_id", "day", "category_id"', n)
 
 
 def _month_upsert_sql(n: int) -> str:
-    cols = ("month", "depth", "area_path", "department_id", *COUNTERS)
-    row = "(" + ", ".join(["%s"] * len(cols)) + ")"
-    sets = ", ".join(f'"{c}" = {MONTH_TABLE}."{c}" + excluded."{c}"' for c in COUNTERS)
-    return (
-        f"INSERT INTO {MONTH_TABLE} ({', '.join(chr(34) + c + chr(34) for c in cols)}) "
-        f"VALUES {', '.join([row] * n)} "
-        f'ON CONFLICT ("area_path", "department_id", "month") DO UPDATE SET {sets}'
-    )
+    keys = ("month", "depth", "area_path", "department_id")
+    return _upsert(MONTH_TABLE, keys, '"area_path", "department_id", "month"', n)
 
 
 def by_month(rows: dict[Key, Vector]) -> dict[MonthKey, Vector]:
