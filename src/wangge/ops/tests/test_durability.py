@@ -51,7 +51,7 @@ import uuid
 import pytest
 
 from .helpers import PG_SERVER, REDIS, ROOT, migrated_template, production_env, run_python
-from .test_production_e2e import Api, _free_port, _pg_admin, _pgbouncer, _require, _wait
+from .test_production_e2e import Api, _free_port, _pg_admin, _pgbouncer, _require_platform, _wait
 
 pytestmark = pytest.mark.slow
 
@@ -105,6 +105,14 @@ class Load:
         self.moves_retried = 0
         self.server_errors: list[str] = []
         self.to_move: queue.Queue = queue.Queue()
+        self.failures: list[str] = []
+
+    def run(self, fn, n: int):
+        try:
+            fn(n)
+        except BaseException as exc:  # shown by the test, not lost in the thread
+            with self.lock:
+                self.failures.append(f"{fn.__name__}({n}): {exc!r}"[:2000])
 
     def _send(self, method, path, *, token, fields=None):
         """Until answered: (status, body, attempts)."""
@@ -203,22 +211,9 @@ def test_nothing_lost_when_server_and_consumer_are_killed(tmp_path):
     if not os.environ.get("WANGGE_TEST_DATABASE_URL", "").startswith("postgres"):
         pytest.skip("kill -9 against the real server runs on PostgreSQL only "
                     "(the PostgreSQL pass of `make test`: WANGGE_TEST_DATABASE_URL=postgres://…)")
-    try:
-        _pg_admin().close()
-        pg_ok = True
-    except Exception:
-        pg_ok = False
-    _require(pg_ok, f"PostgreSQL at {PG_SERVER}")
+    _require_platform()
     import huey
     import psycopg
-    import redis
-
-    try:
-        redis.Redis.from_url(REDIS, socket_connect_timeout=2).ping()
-        redis_ok = True
-    except Exception:
-        redis_ok = False
-    _require(redis_ok, f"Redis at {REDIS}")
 
     began = time.monotonic()
     phases: dict[str, float] = {}
@@ -270,8 +265,10 @@ def test_nothing_lost_when_server_and_consumer_are_killed(tmp_path):
             mark("up")
 
             load = Load(api, ids)
-            threads = [threading.Thread(target=load.intake, args=(n,), daemon=True) for n in range(3)]
-            threads += [threading.Thread(target=load.mover, args=(n,), daemon=True) for n in range(2)]
+            threads = [threading.Thread(target=load.run, args=(load.intake, n), daemon=True)
+                       for n in range(3)]
+            threads += [threading.Thread(target=load.run, args=(load.mover, n), daemon=True)
+                        for n in range(2)]
             for t in threads:
                 t.start()
 
@@ -315,6 +312,7 @@ def test_nothing_lost_when_server_and_consumer_are_killed(tmp_path):
                 assert not t.is_alive(), "a client thread did not finish"
 
             mark("clients_done")
+            assert not load.failures, (load.failures, phases)
             assert not load.server_errors, load.server_errors[:5]
             assert due, ("no case was dispatched before the kill", phases)
             assert lost > 0 and queued_b > 0

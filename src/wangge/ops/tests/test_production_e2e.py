@@ -41,6 +41,25 @@ def _require(ok: bool, what: str) -> None:
         pytest.skip(f"{what} is not available")
 
 
+def _require_platform() -> None:
+    """PostgreSQL at WANGGE_TEST_POSTGRES and Redis at WANGGE_TEST_REDIS answer
+    (else skip, or fail where WANGGE_REQUIRE_POSTGRES=1)."""
+    try:
+        _pg_admin().close()
+        pg_ok = True
+    except Exception:
+        pg_ok = False
+    _require(pg_ok, f"PostgreSQL at {PG_SERVER}")
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS, socket_connect_timeout=2).ping()
+        redis_ok = True
+    except Exception:
+        redis_ok = False
+    _require(redis_ok, f"Redis at {REDIS}")
+
+
 def _pg_admin():
     import psycopg
 
@@ -189,20 +208,7 @@ def _wait(fn, what: str, seconds: float = 60):
 def test_case_scenario_end_to_end_under_production_settings(tmp_path):
     if not os.environ.get("WANGGE_TEST_DATABASE_URL", "").startswith("postgres"):
         pytest.skip("runs in the PostgreSQL pass of the suite (WANGGE_TEST_DATABASE_URL=postgres://…)")
-    try:
-        _pg_admin().close()
-        pg_ok = True
-    except Exception:
-        pg_ok = False
-    _require(pg_ok, f"PostgreSQL at {PG_SERVER}")
-    import redis
-
-    try:
-        redis.Redis.from_url(REDIS, socket_connect_timeout=2).ping()
-        redis_ok = True
-    except Exception:
-        redis_ok = False
-    _require(redis_ok, f"Redis at {REDIS}")
+    _require_platform()
 
     dbname = f"wangge_e2e_{os.getpid()}_{uuid.uuid4().hex[:6]}"
     admin = _pg_admin()

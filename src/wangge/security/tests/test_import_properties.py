@@ -266,3 +266,17 @@ def test_generated_files_are_not_all_refused_at_the_door(importer_worker, tree):
                          data=encode_xlsx([LAYOUTS["residents"].headers, *bad]))
     assert not report.ok and people_counts() == before
     assert [e.row for e in report.errors] == [3], report.as_dict()
+
+
+def test_impossible_call_time_is_a_row_error(hotline_dispatcher):
+    """Found by the property above: a well-formed but impossible time made
+    Django's parse_datetime raise ValueError out of the import."""
+    header = HOTLINE_HEADERS[:10]
+    rows = hotline_good(2)
+    rows[1][1] = "2026-13-45 10:00"
+    before = Case.objects.count()
+    report = import_hotline(actor=hotline_dispatcher, name="a.csv",
+                            data=encode_csv([header, *rows], "utf-8-sig"))
+    assert report.errors == [{"row": 3, "column": "来电时间",
+                              "message": "时间格式不正确（如 2026-02-13 10:30）"}]
+    assert Case.objects.count() == before
