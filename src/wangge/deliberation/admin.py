@@ -38,6 +38,6 @@ class RatingTargetInline(admin.TabularInline):
 
 @admin.register(RatingCampaign)
 class RatingCampaignAdmin(ScopedAdmin):
-    list_display = ["title", "estate", "opens_at", "closes_at", "published"]
+    list_display = ["title", "estate", "opens_at", "closes_at", "repeat_months", "published"]
     raw_id_fields = ["estate", "created_by"]
     inlines = [RatingTargetInline]

@@ -184,6 +184,20 @@ class RatingCampaign(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
+    # 两评 is periodic: every `repeat_months` the next period opens by itself
+    # (services.campaigns_repeat, a periodic task), with the same targets.
+    repeat_months = models.PositiveSmallIntegerField(
+        _("周期（月）"), default=0, help_text=_("每隔几个月自动开启下一期；0 = 不重复")
+    )
+    previous = models.OneToOneField(
+        "self",
+        verbose_name=_("上一期"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="next_period",
+        editable=False,
+    )
 
     class Meta:
         verbose_name = _("两评活动")

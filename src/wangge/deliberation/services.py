@@ -4,7 +4,9 @@ rate an estate's property company and partner units (两评)."""
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
+import re
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
@@ -409,6 +411,7 @@ def topic_report(*, actor, topic: Topic, text: str, now: dt.datetime | None = No
 # --------------------------------------------------------------------- 两评
 
 DEFAULT_CRITERIA = ["服务态度", "环境卫生", "安全秩序", "维修及时"]
+MAX_REPEAT_MONTHS = 12
 
 
 def campaign_create(
@@ -420,6 +423,7 @@ def campaign_create(
     closes_at: dt.datetime,
     partners: list[str] = (),
     criteria: list[str] | None = None,
+    repeat_months: int = 0,
 ) -> RatingCampaign:
     if not _may(
         actor, estate.area_path, {Role.COMMUNITY_CADRE, Role.STREET_CADRE, Role.CITY_ADMIN}
@@ -427,6 +431,10 @@ def campaign_create(
         raise PermissionDenied("not_allowed", "只有社区、街道干部可以发起两评")
     if closes_at <= opens_at:
         raise DomainError("bad_window", "截止时间须晚于开始时间", status=422)
+    if not isinstance(repeat_months, int) or not 0 <= repeat_months <= MAX_REPEAT_MONTHS:
+        raise DomainError(
+            "bad_repeat", f"重复周期须为 0–{MAX_REPEAT_MONTHS} 个月（0 = 不重复）", status=422
+        )
     with transaction.atomic():
         campaign = RatingCampaign.objects.create(
             estate=estate,
@@ -435,6 +443,7 @@ def campaign_create(
             opens_at=opens_at,
             closes_at=closes_at,
             created_by=actor,
+            repeat_months=repeat_months,
         )
         if estate.property_company:
             campaign.targets.create(kind=RatingTarget.Kind.PROPERTY, name=estate.property_company)
@@ -442,6 +451,55 @@ def campaign_create(
             if name.strip():
                 campaign.targets.create(kind=RatingTarget.Kind.PARTNER, name=name.strip()[:200])
     return campaign
+
+
+def _add_months(at: dt.datetime, months: int) -> dt.datetime:
+    local = timezone.localtime(at)
+    month0 = local.month - 1 + months
+    year, month = local.year + month0 // 12, month0 % 12 + 1
+    day = min(local.day, calendar.monthrange(year, month)[1])
+    return timezone.make_aware(
+        dt.datetime.combine(dt.date(year, month, day), local.time().replace(tzinfo=None)),
+        timezone.get_current_timezone(),
+    )
+
+
+def campaigns_repeat(*, now: dt.datetime | None = None) -> int:
+    """两评 is periodic: every repeating campaign that has closed and has no
+    next period gets one, `repeat_months` later, with the same criteria and
+    targets. Safe to run again (one next period per campaign: a unique
+    link). Returns how many were opened."""
+    now = now or timezone.now()
+    due = RatingCampaign.objects.filter(
+        repeat_months__gt=0, closes_at__lte=now, next_period__isnull=True
+    ).select_related("estate")
+    made = 0
+    for prev in due.order_by("pk"):
+        opens = _add_months(prev.opens_at, prev.repeat_months)
+        local = timezone.localtime(opens)
+        base = re.sub(r"（\d{4}年\d{1,2}月）$", "", prev.title)
+        try:
+            with transaction.atomic():
+                nxt = RatingCampaign.objects.create(
+                    estate=prev.estate,
+                    title=f"{base}（{local.year}年{local.month}月）"[:100],
+                    criteria=list(prev.criteria),
+                    opens_at=opens,
+                    closes_at=_add_months(prev.closes_at, prev.repeat_months),
+                    created_by_id=prev.created_by_id,
+                    repeat_months=prev.repeat_months,
+                    previous=prev,
+                )
+                RatingTarget.objects.bulk_create(
+                    [
+                        RatingTarget(campaign=nxt, kind=t.kind, name=t.name)
+                        for t in prev.targets.all()
+                    ]
+                )
+        except IntegrityError:  # another run made it first
+            continue
+        made += 1
+    return made
 
 
 def rating_submit(
