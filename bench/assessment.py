@@ -211,12 +211,31 @@ def sqlite_copy(args) -> None:
     connection.ensure_connection()
     db = connection.connection
     db.execute("PRAGMA foreign_keys = OFF")
+    db.execute("PRAGMA cache_size = -1000000")  # 1 GB for the index builds
     for model in (Area, Category, CaseRollup, CaseRollupMonth):
         table = model._meta.db_table
         cols = [f.column for f in model._meta.concrete_fields]
         quoted = ", ".join(f'"{c}"' for c in cols)
         t = time.perf_counter()
         db.execute(f"DELETE FROM {table}")
+        # Rows first, indexes after (one sorted build instead of millions of
+        # random inserts into two B-trees).
+        indexes = [
+            sql
+            for (sql,) in db.execute(
+                "SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? "
+                "AND sql IS NOT NULL",
+                (table,),
+            )
+        ]
+        for (name,) in list(
+            db.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ? "
+                "AND sql IS NOT NULL",
+                (table,),
+            )
+        ):
+            db.execute(f'DROP INDEX "{name}"')
         n = 0
         with src.cursor(name=f"copy_{table}") as cur:
             cur.itersize = 20_000
@@ -230,8 +249,12 @@ def sqlite_copy(args) -> None:
                     )
                     for r in rows
                 ]
+                db.execute("BEGIN")
                 db.executemany(insert, rows)
+                db.execute("COMMIT")
                 n += len(rows)
+        for sql in indexes:
+            db.execute(sql)
         db.commit()
         out[table] = {"rows": n, "seconds": round(time.perf_counter() - t, 1)}
         print(table, out[table], flush=True)

@@ -384,11 +384,20 @@ def ranking(
         .order_by("path")
         .values_list("pk", "path", "name", "code")
     )
-    raw = summed(subtree_q(area.path, "area_path") & Q(depth=depth), "area_path", period)
+    # A few areas (or on SQLite, any number) are probed one by one: SQLite
+    # otherwise walks the subtree's whole range of the unique index (for a
+    # city, every month row). PostgreSQL reads many areas faster as the
+    # level's range of the covering index (4,365 grids: 75 vs 114 ms).
+    paths = [p for _, p, _, _ in areas]
+    if connection.vendor != "postgresql" or len(paths) <= 500:
+        where = Q(depth=depth, area_path__in=paths)
+    else:
+        where = subtree_q(area.path, "area_path") & Q(depth=depth)
+    raw = summed(where, "area_path", period)
     # Plain numbers per area (no per-area objects: a city has 4,365 grids).
     case_fns = [(d.code, d.value) for d in REGISTRY.values() if d.source == "cases"]
     others = [d for d in REGISTRY.values() if d.source != "cases"]
-    extra = _slow_values(others, area.path, level, [p for _, p, _, _ in areas], period)
+    extra = _slow_values(others, area.path, level, paths, period)
     # The composite inline (= _weighted): (code, weight, higher is better).
     weights = [
         (c, w, REGISTRY[c].higher_is_better)
