@@ -15,28 +15,13 @@ from openpyxl import load_workbook
 from wangge.accounts.services import token_issue
 from wangge.people.importers import import_file
 from wangge.teams.roles import Role
-
-
-def _minutes(before, after) -> set[str]:
-    """The local 'YYYY-MM-DD HH:MM' strings the export time may show."""
-    out, t = set(), timezone.localtime(before).replace(second=0, microsecond=0)
-    while t <= timezone.localtime(after):
-        out.add(t.strftime("%Y-%m-%d %H:%M"))
-        t += timezone.timedelta(minutes=1)
-    return out
+from wangge.testing.watermarks import check_xlsx, minutes_between
 
 
 def _check_xlsx(data: bytes, username: str, name: str, minutes: set[str]) -> None:
-    book = load_workbook(io.BytesIO(data))
-    props = book.properties
-    assert username in props.creator and name in props.creator
-    assert username in props.description and any(m in props.description for m in minutes)
-    for sheet in book.worksheets:
-        footer = sheet.oddFooter.left.text
-        assert username in footer and name in footer and any(m in footer for m in minutes)
-        assert username in sheet.oddHeader.right.text
+    check_xlsx(data, username=username, name=name, minutes=minutes)
     # no note row: the first row is still the import layout's header
-    assert book.worksheets[0]["A1"].value == "网格编码"
+    assert load_workbook(io.BytesIO(data)).worksheets[0]["A1"].value == "网格编码"
 
 
 @pytest.mark.django_db
@@ -49,7 +34,7 @@ def test_api_exports_carry_user_and_time(client, make_staff, world):
     xlsx = client.get(f"/api/v1/people/export/residents?area={area}", **headers)
     csv_resp = client.get(f"/api/v1/people/export/residents?area={area}&format=csv&clear=true"
                           "&reason=备份", **headers)
-    minutes = _minutes(before, timezone.now())
+    minutes = minutes_between(before, timezone.now())
     assert xlsx.status_code == 200 and csv_resp.status_code == 200
     _check_xlsx(b"".join(xlsx.streaming_content), "wgy_mark", "马网格", minutes)
 
@@ -72,7 +57,7 @@ def test_export_command_carries_the_actor_and_time(make_staff, world, tmp_path):
     for suffix in ("xlsx", "csv"):
         call_command("export_data", kind="residents", area=world.tree.community_a1a.code,
                      actor="sq_mark", out=str(tmp_path / f"r.{suffix}"), stdout=io.StringIO())
-    minutes = _minutes(before, timezone.now())
+    minutes = minutes_between(before, timezone.now())
     _check_xlsx((tmp_path / "r.xlsx").read_bytes(), "sq_mark", "社区甲", minutes)
     lines = (tmp_path / "r.csv").read_text(encoding="utf-8-sig").splitlines()
     assert all("社区甲（sq_mark）" in line for line in lines[1:]) and len(lines) > 1

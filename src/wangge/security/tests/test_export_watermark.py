@@ -8,7 +8,6 @@ import io
 
 import pytest
 from django.utils import timezone
-from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from wangge.cases.tests.conftest import (
@@ -16,25 +15,13 @@ from wangge.cases.tests.conftest import (
     walk_to,
     world,  # noqa: F401  (fixture)
 )
+from wangge.testing.watermarks import check_xlsx, minutes_between
 
 pytestmark = pytest.mark.django_db
 
 
-def _minutes(before, after) -> set[str]:
-    out, t = set(), timezone.localtime(before).replace(second=0, microsecond=0)
-    while t <= timezone.localtime(after):
-        out.add(t.strftime("%Y-%m-%d %H:%M"))
-        t += timezone.timedelta(minutes=1)
-    return out
-
-
 def _check_xlsx(data: bytes, user, minutes: set[str]) -> None:
-    book = load_workbook(io.BytesIO(data))
-    assert user.username in book.properties.creator
-    assert any(m in book.properties.description for m in minutes)
-    for sheet in book.worksheets:
-        footer = sheet.oddFooter.left.text
-        assert user.username in footer and any(m in footer for m in minutes)
+    check_xlsx(data, username=user.username, minutes=minutes)
 
 
 def test_console_case_export_is_watermarked(client, world):  # noqa: F811
@@ -43,7 +30,7 @@ def test_console_case_export_is_watermarked(client, world):  # noqa: F811
     before = timezone.now()
     masked = client.get("/console/export/", {"tab": "all"})
     clear = client.post("/console/export/", {"clear": "1", "tab": "all", "reason": "回访核实"})
-    minutes = _minutes(before, timezone.now())
+    minutes = minutes_between(before, timezone.now())
     for resp in (masked, clear):
         assert resp.status_code == 200
         _check_xlsx(b"".join(resp.streaming_content), world.community_cadre, minutes)
@@ -59,7 +46,7 @@ def test_monthly_report_and_feedback_sheet_are_watermarked(client, world):  # no
     before = timezone.now()
     xlsx = client.get(f"/screen/{w.tree.district_a.pk}/report.xlsx?month={month}")
     pdf = client.get(f"/screen/{w.tree.district_a.pk}/report.pdf?month={month}")
-    minutes = _minutes(before, timezone.now())
+    minutes = minutes_between(before, timezone.now())
     _check_xlsx(xlsx.content, w.leader, minutes)
     reader = PdfReader(io.BytesIO(pdf.content))
     for page in reader.pages:  # every page: footer and the diagonal mark
@@ -74,4 +61,4 @@ def test_monthly_report_and_feedback_sheet_are_watermarked(client, world):  # no
     before = timezone.now()
     sheet = client.get(f"/screen/campaigns/{campaign.pk}/departments/{w.dept_zf.pk}/feedback.xlsx")
     assert sheet.status_code == 200
-    _check_xlsx(sheet.content, w.district_dispatcher, _minutes(before, timezone.now()))
+    _check_xlsx(sheet.content, w.district_dispatcher, minutes_between(before, timezone.now()))
