@@ -13,7 +13,8 @@ _counter = itertools.count(1)
 
 def ensure_seed_data() -> None:
     """Rows that data migrations put in every database (the default case
-    catalogue, the built-in care groups). A transactional test (browser,
+    catalogue, the built-in care groups, the default visit quotas and care
+    frequencies, the 12345/96345 hotlines). A transactional test (browser,
     live server) flushes them when it ends; put them back for the next test
     on this worker, so no test depends on the order tests run in."""
     import importlib
@@ -25,8 +26,15 @@ def ensure_seed_data() -> None:
 
     if not Category.objects.exists():
         importlib.import_module("wangge.cases.migrations.0002_default_catalogue").load(apps, None)
-    if not CareGroup.objects.filter(builtin=True).exists():
+    if CareGroup.objects.filter(builtin=True).count() < 3:
         importlib.import_module("wangge.people.migrations.0002_builtin_care_groups").add(apps, None)
+    from wangge.civic.models import Service
+    from wangge.visits.models import QuotaRule
+
+    if not QuotaRule.objects.exists():
+        importlib.import_module("wangge.visits.migrations.0002_defaults").seed(apps, None)
+    if not Service.objects.filter(area=None).exists():
+        importlib.import_module("wangge.civic.migrations.0002_hotlines").add(apps, None)
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ from django.core.management import call_command
 from playwright.sync_api import expect
 
 from wangge.testing.browser import staff_login
+from wangge.testing.fixtures import ensure_seed_data
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 SHOTS = settings.BASE_DIR / "var" / "screenshots"
@@ -27,6 +28,9 @@ def test_demo_screen_has_numbers_and_map(live_server, browser):
     from wangge.accounts.models import User
     from wangge.core.management.commands.demo import DEMO_PASSWORD
 
+    # A transactional test before this one on the worker flushed what the
+    # data migrations put in (catalogue, care groups, …); `demo` needs it.
+    ensure_seed_data()
     call_command("demo", stdout=io.StringIO())
     leader = User.objects.get(username="demo_leader")
     city = leader.assignments.get(role="leader").area
