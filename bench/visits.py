@@ -35,6 +35,8 @@ import time
 from datetime import date
 from pathlib import Path
 
+from _cpu import server_cpu  # bench/_cpu.py (the script's directory is on sys.path)
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
@@ -93,7 +95,7 @@ def main() -> None:
     plan_runs = []
     for _ in range(args.plan_runs):
         t = time.perf_counter()
-        cpu_client, cpu_server = time.process_time(), _server_cpu(connection)
+        cpu_client, cpu_server = time.process_time(), server_cpu(connection)
         wait_server = _server_wait(connection)
         result = plan_generate(month=month)
         plan_runs.append(
@@ -101,7 +103,7 @@ def main() -> None:
                 "wall_s": round(time.perf_counter() - t, 2),
                 # CPU seconds used (the machine is shared: wall time includes waiting).
                 "cpu_client_s": round(time.process_time() - cpu_client, 2),
-                "cpu_server_s": _delta(_server_cpu(connection), cpu_server),
+                "cpu_server_s": _delta(server_cpu(connection), cpu_server),
                 # Seconds the backend was runnable but waited for a CPU (the
                 # rest of wall − CPU is I/O: WAL, index pages, commit).
                 "runqueue_wait_server_s": _delta(_server_wait(connection), wait_server),
@@ -187,22 +189,6 @@ def main() -> None:
     results.write_text(json.dumps(out, ensure_ascii=False, indent=2) + "\n")
     print(json.dumps(out, ensure_ascii=False, indent=2))
     print("->", results.relative_to(ROOT))
-
-
-def _server_cpu(connection) -> float | None:
-    """CPU seconds (user + system) of this connection's PostgreSQL backend,
-    read from /proc (the server runs on this machine); None for SQLite,
-    which runs inside this process (see cpu_client_s)."""
-    if connection.vendor != "postgresql":
-        return None
-    with connection.cursor() as cur:
-        cur.execute("SELECT pg_backend_pid()")
-        pid = cur.fetchone()[0]
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _server_wait(connection) -> float | None:
