@@ -270,6 +270,23 @@ def plan(name: str, decl: dict, backend: str, quick: bool) -> tuple[str, list[li
     return "", [[a.format(**fmt) for a in [*decl["args"], *step, *extra]] for step in steps]
 
 
+def merge_earlier(summary: dict, out: Path) -> None:
+    """Runs of one day add up: a script this run did not run, or only skipped
+    (the city reused), keeps the entry an earlier run of the day wrote."""
+    if not out.exists():
+        return
+    try:
+        earlier = json.loads(out.read_text())
+    except ValueError:
+        return
+    merged = dict(earlier.get("scripts", {}))
+    for name, entry in summary["scripts"].items():
+        if entry.get("status") != "skipped" or name not in merged:
+            merged[name] = entry
+    summary["scripts"] = merged
+    summary["started"] = min(earlier.get("started", summary["started"]), summary["started"])
+
+
 def machine() -> dict:
     mem = 0
     with contextlib.suppress(ValueError, OSError):
@@ -389,6 +406,7 @@ def main() -> None:
                 summary["scripts"][name] = run_one(name, decl, backend, args.quick, date)
             summary["finished"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
             out = (VAR / f"quick-{date}-{backend}.json") if args.quick else RESULTS / f"{date}-{backend}.json"
+            merge_earlier(summary, out)
             out.write_text(json.dumps(summary, ensure_ascii=False, indent=1) + "\n")
             table(backend, summary["scripts"])
             print(f"summary: {out.relative_to(ROOT)}")

@@ -74,3 +74,23 @@ def test_table_prints_regressions_loudly(capsys):
     assert "!!! 1 FIGURE(S) MORE THAN 30% WORSE" in out
     assert "cases: board.p95_ms: 30.00 → 60.00 (+100.0%)" in out
     assert "skipped: postgres: not supported" in out
+
+
+def test_runs_of_one_day_add_up(tmp_path):
+    import json
+
+    out = tmp_path / "2026-11-26-postgres.json"
+    out.write_text(json.dumps({"started": "2026-11-26T01:00:00+00:00", "scripts": {
+        "generate": {"status": "ok", "seconds": 216.7},
+        "locate": {"status": "ok", "seconds": 40.0},
+    }}))
+    later = {"started": "2026-11-26T02:00:00+00:00", "scripts": {
+        "generate": {"status": "skipped", "why": "the benchmark city is there: reused"},
+        "locate": {"status": "ok", "seconds": 38.0},
+        "cases": {"status": "ok", "seconds": 900.0},
+    }}
+    run.merge_earlier(later, out)
+    assert later["scripts"]["generate"] == {"status": "ok", "seconds": 216.7}  # not the skip
+    assert later["scripts"]["locate"]["seconds"] == 38.0  # the newer run wins
+    assert set(later["scripts"]) == {"generate", "locate", "cases"}
+    assert later["started"] == "2026-11-26T01:00:00+00:00"
