@@ -116,6 +116,41 @@ class CaseRollupMonth(Counters):
         ]
 
 
+class AreaPopulation(models.Model):
+    """Residents and households per place (the `area_path` of the people
+    rows: a micro-grid, or a grid): the denominators of 积分参与率 and 入户率.
+    Kept by database triggers on `people_resident` / `people_household`
+    (`population.py`); `population.recount()` recomputes it."""
+
+    area_path = models.CharField(_("区域路径"), max_length=60, unique=True)
+    residents = models.IntegerField(_("居民人数"), default=0)
+    households = models.IntegerField(_("户数"), default=0)
+
+    class Meta:
+        verbose_name = _("区域人口汇总")
+        verbose_name_plural = _("区域人口汇总")
+
+
+class PointsMonth(models.Model):
+    """A resident who earned points in a month (earn entries of the ledger,
+    month in Asia/Shanghai): the points earned and the resident's place now.
+    Kept by a trigger on the ledger (and moved with the resident);
+    `population.recount()` recomputes it."""
+
+    resident_id = models.IntegerField()
+    month = models.DateField(_("月份"))  # first day of the month
+    area_path = models.CharField(_("区域路径"), max_length=60)
+    points = models.IntegerField(_("获得积分"), default=0)
+
+    class Meta:
+        verbose_name = _("居民月度积分")
+        verbose_name_plural = _("居民月度积分")
+        constraints = [
+            models.UniqueConstraint(fields=["resident_id", "month"], name="points_month_key")
+        ]
+        indexes = [models.Index(fields=["month", "area_path"], name="points_month_path")]
+
+
 class ProactiveTask(models.Model):
     """A finding of a proactive rule (未诉先办), for the grid team of `area`.
     `reason` says in words why it was raised; `evidence` holds the numbers

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.apps import apps
 from django.db.models import Count, Q, Sum
@@ -24,8 +24,6 @@ from wangge.areas.paths import STEP, subtree_q
 from .indices import IndexDef, Period, Subject, ratio, register
 
 Raw = dict[Subject, dict]
-# Denominators (households, residents) move slowly and a city has millions.
-POPULATION_SECONDS = 3600
 
 
 def _areas(subjects: list[Subject]) -> list[Subject]:
@@ -94,27 +92,28 @@ def coverage_key(period: Period) -> str | None:
     return None
 
 
-def _households(subjects: list[Subject]) -> list[tuple[str, int]]:
-    """Households per grid (by grid path) under the subjects' common
-    ancestor; cached an hour like the population."""
-    from django.core.cache import cache
+GRID_DEPTH = 5  # city, district, street, community, grid (micro-grid: 6)
 
-    from wangge.areas.models import Area
-    from wangge.people.models import Household
 
-    key = "assessment:households:" + _common(subjects)
-    hit = cache.get(key)
-    if hit is None:
-        per_grid = dict(
-            Household.objects.filter(_common_q(subjects, "area_path"))
-            .values_list("grid_id")
-            .annotate(n=Count("pk"))
-            .order_by()
-        )
-        paths = dict(Area.objects.filter(pk__in=list(per_grid)).values_list("pk", "path"))
-        hit = [(paths[g], n) for g, n in per_grid.items() if g in paths]
-        cache.set(key, hit, POPULATION_SECONDS)
-    return hit
+def _population(subjects: list[Subject], *, max_depth: int = 0) -> list[tuple[str, int, int]]:
+    """(path, residents, households) under the subjects' common ancestor,
+    from the stored totals (`AreaPopulation`, kept by triggers on the people
+    tables): the places' rows summed in SQL to the subjects' deepest level
+    (or `max_depth`), so a ranking of 4,365 grids gets ~4,365 rows."""
+    from django.db.models.functions import Substr
+
+    from .models import AreaPopulation
+
+    n = max(len(s.area_path) for s in _areas(subjects))
+    if max_depth:
+        n = min(n, max_depth * STEP)
+    return list(
+        AreaPopulation.objects.filter(_common_q(subjects, "area_path"))
+        .annotate(p=Substr("area_path", 1, n))
+        .values_list("p")
+        .annotate(r=Sum("residents"), h=Sum("households"))
+        .order_by()
+    )
 
 
 def coverage_counts(subjects: list[Subject], period: Period) -> Raw:
@@ -126,7 +125,10 @@ def coverage_counts(subjects: list[Subject], period: Period) -> Raw:
         return _zeros(subjects, COVERAGE_KEYS)
     from wangge.visits.models import CoverageCount, Visit
 
-    rows: list = [(p, {"households": n}) for p, n in _households(subjects)]
+    # Households counted at their grid (like the visits app's counters).
+    rows: list = [
+        (p, {"households": h}) for p, _r, h in _population(subjects, max_depth=GRID_DEPTH)
+    ]
     key = coverage_key(period)
     if key is not None:
         rows += [
@@ -235,12 +237,23 @@ def vanguard_counts(subjects: list[Subject], period: Period) -> Raw:
     )
 
 
+def households_under(paths: list[str]) -> dict[str, int]:
+    """Households under each area path, from the stored totals."""
+    from wangge.party.indices import under_paths
+
+    subjects = [Subject(area_path=p) for p in paths]
+    rows = ((p, h) for p, _r, h in _population(subjects))
+    return {p: sum(v) for p, v in under_paths(paths, rows).items()}
+
+
 def bastion_counts(subjects: list[Subject], period: Period) -> Raw:
     """The 堡垒指数 of every active party branch (党支部) placed under each
-    area (the party app's formula, over the period), as a count and a sum."""
+    area (the party app's formula, over the period), as a count and a sum:
+    all branches at once (`party.indices.bastion_many`: one grouped query per
+    component), households from the stored totals."""
     if not apps.is_installed("wangge.party") or not _areas(subjects):
         return _zeros(subjects, PARTY_KEYS)
-    from wangge.party.indices import bastion
+    from wangge.party.indices import bastion_many
     from wangge.party.models import PartyOrg
 
     branches = list(
@@ -248,14 +261,11 @@ def bastion_counts(subjects: list[Subject], period: Period) -> Raw:
             _common_q(subjects, "area_path"), kind=PartyOrg.Kind.BRANCH, is_active=True
         ).order_by("pk")
     )
-    start, end = _party_period(period)
+    scores = bastion_many(branches, *_party_period(period), households=households_under)
     return _add_up(
         subjects,
         PARTY_KEYS,
-        (
-            (o.area_path, {"count": 1, "score_total": bastion(o, start, end).score})
-            for o in branches
-        ),
+        ((o.area_path, {"count": 1, "score_total": scores[o.pk].score}) for o in branches),
     )
 
 
@@ -295,54 +305,59 @@ register(
 POINTS_KEYS = ("residents", "participants", "points")
 
 
-def _residents(subjects: list[Subject]) -> list[tuple[str, int]]:
-    """Residents per place under the subjects' common ancestor (cached an
-    hour: the population moves slowly, and a city has millions)."""
-    from django.core.cache import cache
-
-    from wangge.people.models import Resident
-
-    common = _common(subjects)
-    key = f"assessment:population:{common}"
-    hit = cache.get(key)
-    if hit is None:
-        hit = list(
-            Resident.objects.filter(subtree_q(common, "area_path") if common else Q())
-            .values_list("area_path")
-            .annotate(n=Count("pk"))
-            .order_by()
-        )
-        cache.set(key, hit, POPULATION_SECONDS)
-    return hit
+def _whole_months(period: Period) -> tuple[date, date] | None:
+    """(first month, last month) when the period is whole calendar months."""
+    if period.start.day != 1 or (period.end + timedelta(days=1)).day != 1:
+        return None
+    return period.start, period.end.replace(day=1)
 
 
 def points_counts(subjects: list[Subject], period: Period) -> Raw:
-    """Residents under each area, those who earned points in the period
-    (积分 ledger, earn entries), and the points earned."""
+    """Residents under each area (stored totals), those who earned points in
+    the period (earn entries of the ledger), counted once at their own place,
+    and the points earned. Whole months read the stored month rows
+    (`PointsMonth`, one per resident and month); other periods the ledger."""
     if not apps.is_installed("wangge.points") or not _areas(subjects):
         return _zeros(subjects, POINTS_KEYS)
-    from wangge.people.models import Resident
+    from django.db.models.functions import Substr
+
     from wangge.points.models import EntryKind, PointsEntry
 
+    from .models import PointsMonth
+
+    rows: list = [(p, {"residents": r}) for p, r, _h in _population(subjects)]
+    months = _whole_months(period)
+    if months is not None:
+        n = max(len(s.area_path) for s in _areas(subjects))
+        one = months[0] == months[1]
+        rows += [
+            (p, {"participants": c, "points": pts})
+            for p, c, pts in PointsMonth.objects.filter(
+                _common_q(subjects, "area_path"), month__gte=months[0], month__lte=months[1]
+            )
+            .annotate(p=Substr("area_path", 1, n))
+            .values_list("p")
+            .annotate(
+                c=Count("pk") if one else Count("resident_id", distinct=True), s=Sum("points")
+            )
+            .order_by()
+        ]
+        return _add_up(subjects, POINTS_KEYS, rows)
     start, end = _bounds(period)
-    earned = list(
-        PointsEntry.objects.filter(
-            _common_q(subjects, "area_path"),
+    # Each earner counted once, at their own place.
+    rows += [
+        (home, {"participants": 1, "points": p})
+        for _r, home, p in PointsEntry.objects.filter(
+            _common_q(subjects, "resident__area_path"),
             kind=EntryKind.EARN,
             resident__isnull=False,
             created_at__gte=start,
             created_at__lt=end,
         )
-        .values_list("resident_id")
+        .values_list("resident_id", "resident__area_path")
         .annotate(p=Sum("amount"))
         .order_by()
-    )
-    # Each earner counted once, at their own place (ledger rows sit at the grid).
-    home = dict(
-        Resident.objects.filter(pk__in=[r for r, _ in earned]).values_list("pk", "area_path")
-    )
-    rows = [(p, {"residents": n}) for p, n in _residents(subjects)]
-    rows += [(home.get(r, ""), {"participants": 1, "points": p}) for r, p in earned]
+    ]
     return _add_up(subjects, POINTS_KEYS, rows)
 
 

@@ -32,7 +32,7 @@ from decimal import Decimal
 from django.apps import apps
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.db.models import Avg, Count, Q
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from wangge.areas.paths import subtree_q
@@ -154,23 +154,6 @@ def visit_counts(user_ids: list[int], start: dt.date, end: dt.date) -> dict[int,
     return {r["visitor_id"]: r["n"] for r in rows}
 
 
-def visited_households(path: str, start: dt.date, end: dt.date) -> int | None:
-    if not visits_installed():
-        return None
-    Visit = apps.get_model("visits", "Visit")
-    return (
-        Visit.objects.filter(
-            subtree_q(path, "area_path"),
-            household__isnull=False,
-            visited_at__gte=_aware(start),
-            visited_at__lt=_aware(end),
-        )
-        .values("household_id")
-        .distinct()
-        .count()
-    )
-
-
 # ---------------------------------------------------------------- 先锋指数
 
 
@@ -273,53 +256,150 @@ class OrgIndex:
     parts: dict = field(default_factory=dict)
 
 
-def subtree_orgs(org: PartyOrg) -> list[int]:
-    ids, frontier = [org.pk], [org.pk]
-    while frontier:
-        frontier = list(
-            PartyOrg.objects.filter(parent_id__in=frontier).values_list("pk", flat=True)
-        )
-        ids.extend(frontier)
-    return ids
-
-
 def bastion(org: PartyOrg, start: dt.date, end: dt.date) -> OrgIndex:
-    from wangge.cases.models import Case
+    return bastion_many([org], start, end)[org.pk]
+
+
+def _descendants(roots: list[int]) -> dict[int, list[int]]:
+    """Each root's organization and everything below it (one query per
+    level of the tree for all roots)."""
+    children: dict[int, list[int]] = defaultdict(list)
+    frontier = set(roots)
+    while frontier:
+        rows = list(PartyOrg.objects.filter(parent_id__in=frontier).values_list("pk", "parent_id"))
+        for pk, parent in rows:
+            children[parent].append(pk)
+        frontier = {pk for pk, _ in rows}
+    out = {}
+    for root in roots:
+        ids, stack = [], [root]
+        while stack:
+            x = stack.pop()
+            ids.append(x)
+            stack.extend(children.get(x, ()))
+        out[root] = ids
+    return out
+
+
+def _common_q(paths: list[str], field: str) -> Q:
+    from os.path import commonprefix
+
+    from wangge.areas.paths import STEP
+
+    common = commonprefix(paths)
+    common = common[: len(common) // STEP * STEP]
+    return subtree_q(common, field) if common else Q()
+
+
+def under_paths(paths: list[str], rows) -> dict[str, list]:
+    """rows: (path, value); each value listed under every one of `paths`
+    that is a prefix of its path."""
+    wanted = set(paths)
+    lengths = sorted({len(p) for p in wanted})
+    out: dict[str, list] = {p: [] for p in wanted}
+    for path, value in rows:
+        for n in lengths:
+            if n > len(path):
+                break
+            if path[:n] in wanted:
+                out[path[:n]].append(value)
+    return out
+
+
+def households_under(paths: list[str]) -> dict[str, int]:
+    """Households under each area path (one grouped query)."""
     from wangge.people.models import Household
 
+    rows = (
+        Household.objects.filter(_common_q(paths, "area_path"))
+        .values_list("area_path")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    return {p: sum(v) for p, v in under_paths(paths, rows).items()}
+
+
+def bastion_many(orgs: list[PartyOrg], start: dt.date, end: dt.date, *, households=None) -> dict:
+    """{org id: OrgIndex} for many organizations at once: one grouped query
+    per component for all of them (a city's branches are a handful of
+    queries, not a few per branch). `households(paths) -> {path: n}` may
+    give the households under each area from stored totals."""
+    from wangge.cases.models import Case
+
+    if not orgs:
+        return {}
     cfg = config()["bastion"]
-    members = list(PartyMember.objects.filter(org_id__in=subtree_orgs(org), is_active=True))
-    scores = vanguard(members, start, end) if members else []
-    mean = sum(x.score for x in scores) / len(scores) if scores else None
-    area_q = subtree_q(org.area_path, "area_path")
-    households = Household.objects.filter(area_q).count()
-    linked = (
-        HouseholdLink.objects.filter(area_q, member__is_active=True)
-        .values("household_id")
-        .distinct()
-        .count()
+    subtree = _descendants([o.pk for o in orgs])
+    all_ids = {x for ids in subtree.values() for x in ids}
+    members_of: dict[int, list[PartyMember]] = defaultdict(list)
+    for m in PartyMember.objects.filter(org_id__in=all_ids, is_active=True).order_by("pk"):
+        members_of[m.org_id].append(m)
+    everyone = [m for ms in members_of.values() for m in ms]
+    score = {x.member_id: x.score for x in (vanguard(everyone, start, end) if everyone else [])}
+    paths = sorted({o.area_path for o in orgs})
+    house = (households or households_under)(paths)
+    linked = under_paths(
+        paths,
+        HouseholdLink.objects.filter(_common_q(paths, "area_path"), member__is_active=True)
+        .values_list("area_path", "household_id")
+        .distinct(),
     )
-    visited = visited_households(org.area_path, start, end)
+    visited = None
+    if visits_installed():
+        Visit = apps.get_model("visits", "Visit")
+        visited = under_paths(
+            paths,
+            Visit.objects.filter(
+                _common_q(paths, "area_path"),
+                household__isnull=False,
+                visited_at__gte=_aware(start),
+                visited_at__lt=_aware(end),
+            )
+            .values_list("area_path", "household_id")
+            .distinct(),
+        )
     s, e = _aware(start), _aware(end)
-    agg = Case.objects.filter(
-        area_q, rating__isnull=False, rated_at__gte=s, rated_at__lt=e
-    ).aggregate(n=Count("pk"), ok=Count("pk", filter=Q(rating__gte=4)), avg=Avg("rating"))
-    parts = {
-        "members": None if mean is None else mean / 100,
-        "link_coverage": linked / households if households else None,
-        "visit_coverage": (visited / households) if (visited is not None and households) else None,
-        "satisfaction": agg["ok"] / agg["n"] if agg["n"] else None,
-    }
-    return OrgIndex(
-        org_id=org.pk,
-        name=org.name,
-        score=_score(cfg["weights"], parts),
-        members=len(members),
-        member_mean=None if mean is None else round(mean, 1),
-        households=households,
-        linked_households=linked,
-        visited_households=visited,
-        ratings=agg["n"],
-        satisfied=agg["ok"],
-        parts={k: None if p is None else round(p, 4) for k, p in parts.items()},
+    rated = under_paths(
+        paths,
+        (
+            (p, (n, ok))
+            for p, n, ok in Case.objects.filter(
+                _common_q(paths, "area_path"), rating__isnull=False, rated_at__gte=s, rated_at__lt=e
+            )
+            .values_list("area_path")
+            .annotate(n=Count("pk"), ok=Count("pk", filter=Q(rating__gte=4)))
+            .order_by()
+        ),
     )
+    out = {}
+    for org in orgs:
+        members = [m for x in subtree[org.pk] for m in members_of.get(x, ())]
+        scores = [score[m.pk] for m in members]
+        mean = sum(scores) / len(scores) if scores else None
+        n_house = house.get(org.area_path, 0)
+        n_linked = len(set(linked[org.area_path]))
+        n_visited = None if visited is None else len(set(visited[org.area_path]))
+        n_rated = sum(n for n, _ in rated[org.area_path])
+        n_ok = sum(ok for _, ok in rated[org.area_path])
+        parts = {
+            "members": None if mean is None else mean / 100,
+            "link_coverage": n_linked / n_house if n_house else None,
+            "visit_coverage": (n_visited / n_house)
+            if (n_visited is not None and n_house)
+            else None,
+            "satisfaction": n_ok / n_rated if n_rated else None,
+        }
+        out[org.pk] = OrgIndex(
+            org_id=org.pk,
+            name=org.name,
+            score=_score(cfg["weights"], parts),
+            members=len(members),
+            member_mean=None if mean is None else round(mean, 1),
+            households=n_house,
+            linked_households=n_linked,
+            visited_households=n_visited,
+            ratings=n_rated,
+            satisfied=n_ok,
+            parts={k: None if p is None else round(p, 4) for k, p in parts.items()},
+        )
+    return out
