@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -553,6 +554,30 @@ class Notification(models.Model):
         verbose_name = _("消息通知")
         verbose_name_plural = _("消息通知")
         indexes = [models.Index(fields=["user", "read_at"], name="notification_user_unread")]
+
+
+class NotificationOutbox(models.Model):
+    """A notification not yet delivered (an outbox row): written in the
+    transaction of the move that causes it, deleted by the delivery that
+    writes its in-app rows. A row left behind (its task lost with a killed
+    consumer, or never enqueued because the web process died after the
+    commit) is delivered again at consumer start and by the periodic resume
+    (`notify.notifications_resume`)."""
+
+    case_id = models.BigIntegerField(null=True, blank=True)
+    kind = models.CharField(max_length=24)
+    text = models.CharField(max_length=300)
+    user_ids = models.JSONField(default=list)
+    # Encrypted phones; emptied by the delivery that takes them (SMS).
+    phones_enc = models.JSONField(default=list)
+    created_at = models.DateTimeField(default=timezone.now)
+    # Set when a delivery has written the in-app rows and taken the SMS;
+    # another run leaves the row alone until it is stale.
+    claimed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("待发送通知")
+        verbose_name_plural = _("待发送通知")
 
 
 class SmsLog(models.Model):

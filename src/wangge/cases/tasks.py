@@ -9,10 +9,22 @@ from django_tasks import task
 
 
 @task()
-def deliver_notifications(*, case_id, kind, text, user_ids, phones_enc) -> int:
+def deliver_notifications(*, outbox_id: int | None = None, **legacy) -> int:
     from .notify import deliver
 
-    return deliver(case_id=case_id, kind=kind, text=text, user_ids=user_ids, phones_enc=phones_enc)
+    if outbox_id is None:  # queued before the outbox (case_id, kind, text, user_ids, phones_enc)
+        from .models import NotificationOutbox
+
+        outbox_id = NotificationOutbox.objects.create(**legacy).pk
+    return deliver(outbox_id=outbox_id)
+
+
+def _resume_notifications(minutes: int = 0) -> list[int]:
+    from datetime import timedelta
+
+    from .notify import notifications_resume
+
+    return notifications_resume(older_than=timedelta(minutes=minutes))
 
 
 @task()
@@ -41,6 +53,16 @@ def _register_periodic() -> None:
     from wangge.core.startup import on_consumer_start
 
     on_consumer_start("cases.sweep_on_start", sweep_deadlines.enqueue)
+
+    # Notifications whose delivery task was lost (a killed consumer, or a web
+    # process killed between its commit and the enqueue): all of them at
+    # start, and every five minutes those pending for five minutes.
+    on_consumer_start("cases.notifications_on_start", _resume_notifications)
+
+    @periodic_task(crontab(minute="*/5"), name="cases.resume_notifications")
+    @HUEY.lock_task("cases-notifications-resume")
+    def resume_notifications_periodic():
+        _resume_notifications(5)
 
 
 _register_periodic()

@@ -86,7 +86,10 @@ for i in range(%(households)d):
     Household.objects.create(district_id=t.district_a.pk, grid_id=t.grid_a1a_1.pk,
                              micro_grid_id=t.mg_a1a_1_1.pk, area_path=b.area_path, building=b,
                              room=str(101 + i), size=1, address=f"1幢{101 + i}室")
+handler = staff("k_handler", "department_staff", t.district_a)
+RoleAssignment.objects.filter(user=handler).update(department=dept)
 out = {
+    "handler": handler.pk,
     "intake": [token_issue(user=staff(f"k_dispatcher{i}", "dispatcher", t.street_a1)) for i in range(3)],
     "movers": [token_issue(user=staff(f"k_mover{i}", "dispatcher", t.street_a1)) for i in range(2)],
     "sender": token_issue(user=staff("k_worker", "grid_worker", t.grid_a1a_1)),
@@ -337,9 +340,13 @@ def test_nothing_lost_when_server_and_consumer_are_killed(tmp_path):
                              batch_a + batch_b)
                     return rows[0][0] == len(batch_a + batch_b)
 
+                def notified():
+                    return q("SELECT count(*) FROM cases_notificationoutbox")[0][0] == 0
+
                 mark("checking")
                 _wait(swept, "the restarted consumer's deadline sweep", 30)
                 _wait(fanned_out, "the restarted consumer's notice fan-outs", 30)
+                _wait(notified, "the restarted consumer's case notifications", 30)
                 mark("recovered")
 
                 # Intake: one case per key, the one its answer named; nothing else.
@@ -365,6 +372,22 @@ def test_nothing_lost_when_server_and_consumer_are_killed(tmp_path):
                 sent = q("SELECT households, staff FROM notices_notice WHERE id = ANY(%s)",
                          batch_a + batch_b)
                 assert all(h == HOUSEHOLDS and s >= 1 for h, s in sent), sent
+                # Case notifications: the department's handler heard of every
+                # acknowledged dispatch and every red light exactly once,
+                # whether its task ran, was dropped with the queue, or was
+                # never enqueued (the server killed after the commit).
+                heard = {(c, k): n for c, k, n in q(
+                    "SELECT case_id, kind, count(*) FROM cases_notification "
+                    "WHERE user_id = %s AND kind IN ('dispatch', 'red') GROUP BY 1, 2",
+                    ids["handler"])}
+                expected = {m: 1 for m in load.moves if m[1] == "dispatch"}
+                expected |= {(c, "red"): 1 for c in due}
+                assert heard == expected, {k: (heard.get(k), expected.get(k))
+                                           for k in set(heard) | set(expected)
+                                           if heard.get(k) != expected.get(k)}
+                doubled = q("SELECT user_id, case_id, kind, text, count(*) FROM cases_notification "
+                            "GROUP BY 1, 2, 3, 4 HAVING count(*) > 1")
+                assert not doubled, doubled
                 counts = {
                     "keys": len(load.keys),
                     "retried_keys": len(load.retried),
@@ -375,6 +398,7 @@ def test_nothing_lost_when_server_and_consumer_are_killed(tmp_path):
                     "tasks_lost": lost,
                     "notices": len(batch_a + batch_b),
                     "deliveries": sum(per_notice.values()),
+                    "case_notifications": sum(heard.values()),
                     "seconds": round(time.monotonic() - began, 1),
                     "phases": phases,
                 }
