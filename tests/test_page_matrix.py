@@ -194,6 +194,23 @@ PAGES: dict[str, Page] = {
     "/console/emergency/": Page(),
     "/console/emergency/start/": Page(),
     "/console/visits/": Page(),
+    # 居民问卷: creating takes the area from the form (the foreign street: 404)
+    "/console/surveys/": Page(),
+    "/console/surveys/new/": Page(
+        method="POST",
+        objects=True,
+        data=lambda s, p, m: {
+            "name": "网格员知晓率调查",
+            "area_id": s.street.pk,
+            "start": "2026-11-01",
+            "end": "2026-12-31",
+            "q0": "您知道您的网格员是谁吗？",
+            "a0": "1",
+        },
+    ),
+    "/console/surveys/<int:survey_id>/": Page(),
+    "/console/surveys/<int:survey_id>/open/": Page(method="POST", data=lambda s, p, m: {}),
+    "/console/surveys/<int:survey_id>/close/": Page(method="POST", data=lambda s, p, m: {}),
     "/console/serviceteams/": Page(),
     "/console/serviceteams/teams/new/": Page(),  # ?area= (without it: 404)
     "/console/serviceteams/teams/<int:team_id>/": Page(

@@ -68,6 +68,25 @@ def area_tops(*, actor) -> QuerySet[Area]:
     return Area.objects.none()
 
 
+def area_choices(*, actor, allowed, levels, below: int = 2, limit: int = 300) -> list[Area]:
+    """Areas to pick in a form (send a notice, start a survey): the actor's
+    top areas where `allowed(path)` holds and up to `below` levels under
+    each, of the given levels, in tree order, at most `limit`."""
+    out: list[Area] = []
+    for top in area_tops(actor=actor):
+        if not allowed(top.path):
+            continue
+        qs = (
+            Area.objects.filter(
+                subtree_q(top.path), is_active=True, depth__lte=top.depth + below, level__in=levels
+            )
+            .only("id", "name", "level", "depth", "path")
+            .order_by("path")
+        )
+        out.extend(qs[:limit])
+    return out[:limit]
+
+
 def area_breadcrumb(*, area: Area) -> list[Area]:
     """Ancestors, root first: one query."""
     return list(Area.objects.filter(path__in=ancestor_paths(area.path)).order_by("path"))

@@ -41,22 +41,13 @@ def area_options(actor) -> list[Area]:
     """The areas a sender may pick: their top areas and two levels below
     (a city admin: districts and streets; a street cadre: communities and
     grids), at most 300."""
-    out: list[Area] = []
-    for top in area_selectors.area_tops(actor=actor):
-        if not services.may_send(area_selectors.scope_for(actor), top.path):
-            continue
-        qs = (
-            Area.objects.filter(
-                area_selectors.subtree_q(top.path),
-                is_active=True,
-                depth__lte=top.depth + 2,
-                level__in=SENDABLE_LEVELS,
-            )
-            .only("id", "name", "level", "depth", "path")
-            .order_by("path")
-        )
-        out.extend(qs[:MAX_AREA_OPTIONS])
-    return out[:MAX_AREA_OPTIONS]
+    scope = area_selectors.scope_for(actor)
+    return area_selectors.area_choices(
+        actor=actor,
+        allowed=lambda path: services.may_send(scope, path),
+        levels=SENDABLE_LEVELS,
+        limit=MAX_AREA_OPTIONS,
+    )
 
 
 # ---------------------------------------------------------------- console

@@ -23,6 +23,11 @@ class Survey(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # Closed early from the console (survey_close); reopening clears it.
+    closed_at = models.DateTimeField(_("关闭时间"), null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
 
     class Meta:
         verbose_name = _("居民问卷")
@@ -30,6 +35,23 @@ class Survey(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def status_on(self, today) -> str:
+        """未开始 / 进行中 / 已关闭 (closed early) / 已结束 (past its end)."""
+        if self.end < today:
+            return SurveyStatus.ENDED
+        if self.closed_at is not None:
+            return SurveyStatus.CLOSED
+        if self.start > today:
+            return SurveyStatus.PENDING
+        return SurveyStatus.OPEN
+
+
+class SurveyStatus(models.TextChoices):
+    PENDING = "pending", _("未开始")
+    OPEN = "open", _("进行中")
+    CLOSED = "closed", _("已关闭")
+    ENDED = "ended", _("已结束")
 
 
 class Question(models.Model):

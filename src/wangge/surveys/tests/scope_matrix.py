@@ -53,4 +53,5 @@ ROUTES = {
 
 PAGE_PARAMS = {"survey_id": lambda s, p, m: s.extra["survey"].pk}
 
-# Pages (/m/surveys/, /m/surveys/<survey_id>/) are listed in tests/test_page_matrix.py.
+# The pages (/m/surveys/…, and the console's /console/surveys/…) are listed
+# in tests/test_page_matrix.py.
