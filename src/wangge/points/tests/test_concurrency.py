@@ -87,6 +87,39 @@ def test_no_overselling(tree, shop):
     assert sorted(balance(resident_holder(p.resident)) for p in people) == [50] * 3 + [100] * 5
 
 
+@pytest.mark.parametrize("buyers", ["two residents", "one resident twice"])
+def test_two_redemptions_of_the_last_item(tree, shop, buyers):
+    a = person(tree.grid_a1a_1, tree.mg_a1a_1_1, name="先到")
+    b = a if buyers == "one resident twice" else person(tree.grid_a1a_1, tree.mg_a1a_1_1, name="后到")
+    for p in {a.user.pk: a, b.user.pk: b}.values():
+        fund(p, 100)
+    item = ShopItem.objects.create(shop=shop, name="最后一桶油", price=40, stock=1)
+    url = "/api/v1/points/redemptions"
+    results = race([(a.user, url, {"item_id": item.pk}), (b.user, url, {"item_id": item.pk})])
+    assert sorted(status for status, _ in results) == [201, 409], results
+    (lost,) = [body for status, body in results if status == 409]
+    assert lost["code"] == "out_of_stock" and "库存不足" in lost["message"], lost
+    assert ShopItem.objects.get(pk=item.pk).stock == 0
+    assert Redemption.objects.filter(item=item).count() == 1
+    assert PointsEntry.objects.filter(kind=EntryKind.REDEEM).count() == 1
+    # The loser paid nothing: one price taken in all.
+    balances = {p.user.pk: balance(resident_holder(p.resident)) for p in (a, b)}
+    assert sum(balances.values()) == (60 if a is b else 160), balances
+
+
+def test_one_resident_votes_twice_at_once(tree, make_staff):
+    (voter,) = household_with(tree.grid_a1a_1, tree.mg_a1a_1_1, names=("急性子",))
+    leader = make_staff("grid_leader", tree.grid_a1a_1)
+    topic = open_topic(tree.grid_a1a_1, leader)
+    url = f"/api/v1/topics/{topic.pk}/votes"
+    results = race([(voter.user, url, {"choice": "yes"}), (voter.user, url, {"choice": "no"})])
+    assert sorted(status for status, _ in results) == [201, 409], results
+    (lost,) = [body for status, body in results if status == 409]
+    assert lost["code"] == "already_voted" and "已经投过票" in lost["message"], lost
+    assert Vote.objects.count() == 1
+    assert PointsEntry.objects.filter(rule="vote").count() == 1
+
+
 def test_one_vote_per_household_under_a_race(tree, make_staff):
     family = household_with(tree.grid_a1a_1, tree.mg_a1a_1_1, names=("甲", "乙", "丙", "丁"))
     leader = make_staff("grid_leader", tree.grid_a1a_1)
