@@ -22,10 +22,14 @@ def jiaxing(django_db_setup, django_db_blocker):
 
 @pytest.fixture(scope="package")
 def jiaxing_plan(jiaxing, django_db_blocker):
+    from wangge.areas.paths import subtree_q
     from wangge.generator.plan import CommunityInfo, city_plan
 
     with django_db_blocker.unblock():
-        comms = Area.objects.filter(level="community").select_related("parent__parent")
+        # Jiaxing's own communities (other cities may be loaded too: test_cities).
+        comms = Area.objects.filter(subtree_q(jiaxing.path), level="community").select_related(
+            "parent__parent"
+        )
         infos = [
             CommunityInfo(c.code, c.community_kind == "rural", c.parent.parent.code, c.parent.name)
             for c in comms

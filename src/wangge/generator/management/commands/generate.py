@@ -1,4 +1,8 @@
-"""wangge generate --scale street|district|city --seed N"""
+"""wangge generate --scale street|district|city --seed N
+
+Several cities into one database, one after the other (each its own city
+root, generated at the benchmark's density per community):
+wangge generate --scale city --city 330400,330600,330900"""
 
 from __future__ import annotations
 
@@ -32,7 +36,12 @@ class Command(BaseCommand):
             "district 一个区县，city 全市（基准测试）",
         )
         parser.add_argument("--seed", type=int, default=1, help="随机种子（默认 1）")
-        parser.add_argument("--city", default=settings.WANGGE_CITY_CODE, help="市代码，默认 330400")
+        parser.add_argument(
+            "--city",
+            default=settings.WANGGE_CITY_CODE,
+            help="市代码，默认 330400；--scale city 时可写多个，逗号分隔（如 330400,330600,330900），"
+            "依次生成到同一个数据库",
+        )
         parser.add_argument("--street", help="镇街编码（9或12位），--scale street 时使用")
         parser.add_argument("--district", help="区县编码（6或12位），--scale district 时使用")
         parser.add_argument("--community", help="村社区编码（12位），--scale community 时使用")
@@ -43,11 +52,22 @@ class Command(BaseCommand):
         code = {"street": o["street"], "district": o["district"], "community": o["community"]}.get(
             o["scale"]
         )
+        cities = [c.strip() for c in (o["city"] or "").split(",") if c.strip()]
+        if not cities:
+            raise CommandError("请给出市代码，例如 --city 330400")
+        if len(cities) > 1 and o["scale"] != "city":
+            raise CommandError("多个市只能与 --scale city 一起使用")
+        if len({c[:4] for c in cities}) != len(cities):
+            raise CommandError("市代码重复：" + ",".join(cities))
+        for city in cities:
+            self._one(o, city, code)
+
+    def _one(self, o, city: str, code: str | None) -> None:
         try:
             result = generate(
                 scale=o["scale"],
                 seed=o["seed"],
-                city_code=o["city"],
+                city_code=city,
                 code=code,
                 replace=o["replace"],
                 progress=not o["no_progress"],
