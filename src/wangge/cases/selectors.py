@@ -78,7 +78,7 @@ def visible_cases(actor) -> QuerySet[Case]:
                 q |= subtree_q(g.path, "area_path") & (
                     Q(department_id=g.department_id) | Exists(on_case)
                 )
-        return qs.filter(q)
+        return qs.filter(q, scope.district_q())
     if scope.user_id:
         mine = CaseReporter.objects.filter(case=OuterRef("pk"), user_id=scope.user_id)
         return qs.filter(Exists(mine))
@@ -176,7 +176,7 @@ def case_page(
         for p in scope.paths:
             prefix |= Q(area_path__startswith=p)
         page_qs = _filtered(
-            Case.objects.filter(prefix)
+            Case.objects.filter(prefix, scope.district_q())
             .select_related("category", "area", "department")
             .defer(*_AREA_GEOMETRY),
             f,
@@ -184,14 +184,17 @@ def case_page(
     else:
         page_qs = qs
     ids = list(page_qs.values_list("pk", flat=True)[offset : offset + limit])
-    rows = Case.objects.filter(pk__in=ids).select_related("category", "area", "department")
+    rows = Case.objects.filter(scope.district_q(), pk__in=ids)
+    rows = rows.select_related("category", "area", "department")
     by_id = {c.pk: c for c in rows.defer(*_AREA_GEOMETRY)}
     return count, [by_id[i] for i in ids]
 
 
 def case_timeline(*, actor, case: Case) -> list[CaseEvent]:
     """The case's events; a resident (the reporter) sees the public ones only."""
-    qs = case.events.select_related("actor").prefetch_related("attachments")
+    # Events carry their case's district: one partition when partitioned.
+    qs = case.events.filter(district_id=case.district_id)
+    qs = qs.select_related("actor").prefetch_related("attachments")
     if not scope_for(actor).is_staff_scope:
         qs = qs.filter(public=True)
     return list(qs.order_by("at", "pk"))

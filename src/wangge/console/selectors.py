@@ -239,7 +239,12 @@ FEED_SIZE = 20
 def feed(*, actor, after: int | None = None, limit: int = FEED_SIZE) -> list[CaseEvent]:
     """The latest events on cases the actor sees (newest first); with
     `after`, only those newer than that event id."""
-    qs = CaseEvent.objects.filter(case__in=case_selectors.visible_cases(actor).values("pk"))
+    scope = scope_for(actor)
+    qs = CaseEvent.objects.filter(
+        scope.district_q(),
+        scope.district_q("case__district_id"),
+        case__in=case_selectors.visible_cases(actor).values("pk"),
+    )
     if after is not None:
         qs = qs.filter(pk__gt=after)
     return list(

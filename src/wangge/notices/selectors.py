@@ -214,7 +214,7 @@ def unreached(*, actor, limit: int = 30) -> dict:
         ]
     qs = Delivery.objects.filter(
         notice_id__in=list(notices), grid_id__in=grids, reached_at__isnull=True
-    ).filter(scope.q("household__area_path"))
+    ).filter(scope.q("household__area_path", district="district_id"))
     total = qs.count()
     rows = list(qs.select_related("household").order_by("notice_id", "household__address")[:limit])
     for r in rows:

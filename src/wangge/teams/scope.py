@@ -6,9 +6,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.db.models import Q, QuerySet
+from django.db import connection
+from django.db.models import BooleanField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import Substr
 
-from wangge.areas.paths import subtree_q
+from wangge.areas.paths import STEP, subtree_q
+from wangge.ops.partitioning import TABLES as PARTITIONED_TABLES
 
 from .roles import ROLE_CAPS
 
@@ -19,6 +23,9 @@ class Grant:
     path: str
     area_id: int
     department_id: int | None = None
+    # The district the granted area lies in (its path determines it); None
+    # for a grant above district level (the city).
+    district_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -30,6 +37,9 @@ class Scope:
     household_id: int | None = None
     home_grid_path: str | None = None
     paths: tuple[str, ...] = field(default=())
+    # The large tables are partitioned by district (`wangge partition`):
+    # reads of them carry the grants' districts (`district_q`).
+    partitioned: bool = False
 
     @property
     def is_staff_scope(self) -> bool:
@@ -39,8 +49,29 @@ class Scope:
     def roles(self) -> frozenset[str]:
         return frozenset(g.role for g in self.grants)
 
-    def q(self, field: str = "area_path") -> Q:
-        """Rows whose `field` path lies under an assigned area."""
+    @property
+    def district_ids(self) -> tuple[int, ...] | None:
+        """The districts of the grants; None (no narrowing) when a grant lies
+        above district level, the scope is unrestricted, or the tables are
+        not partitioned."""
+        ids = {g.district_id for g in self.grants}
+        if self.unrestricted or not self.partitioned or not ids or None in ids:
+            return None
+        return tuple(sorted(ids))
+
+    def district_q(self, field: str = "district_id") -> Q:
+        """`field` among the grants' districts, so that PostgreSQL prunes the
+        tables partitioned by district (docs/scale.md) to those districts.
+        Implied by the path ranges (a row under a grant lies in the grant's
+        district): it never changes a result. Not partitioned, it is left
+        out: beside the ranges it would cost the index-only scans of
+        `area_path` their heap-free reads."""
+        ids = self.district_ids
+        return Q() if ids is None else Q(**{f"{field}__in": ids})
+
+    def q(self, field: str = "area_path", district: str | None = None) -> Q:
+        """Rows whose `field` path lies under an assigned area; with
+        `district` (the row's district column) narrowed by `district_q` too."""
         if self.unrestricted:
             return Q()
         if not self.paths:
@@ -48,7 +79,7 @@ class Scope:
         q = Q()
         for p in self.paths:
             q |= subtree_q(p, field)
-        return q
+        return q & self.district_q(district) if district else q
 
     def covers(self, path: str) -> bool:
         return self.unrestricted or any(path.startswith(p) for p in self.paths)
@@ -109,17 +140,55 @@ def scope_for(user) -> Scope:
             grid_path = user.home_grid.path
         scope = Scope(user_id=user.pk, household_id=household_id, home_grid_path=grid_path)
     else:
+        from wangge.areas.models import LEVEL_DEPTH, Area, Level
+
         from .models import RoleAssignment
 
-        grants = tuple(
-            Grant(role=r, path=p, area_id=a, department_id=d)
-            for r, p, a, d in RoleAssignment.objects.filter(
-                user=user, is_active=True, area__is_active=True
-            ).values_list("role", "area__path", "area_id", "department_id")
+        district = Area.objects.filter(
+            path=Substr(OuterRef("area__path"), 1, LEVEL_DEPTH[Level.DISTRICT] * STEP),
+            level=Level.DISTRICT,
+        ).values("pk")[:1]
+        rows = list(
+            RoleAssignment.objects.filter(user=user, is_active=True, area__is_active=True)
+            .annotate(grant_district=Subquery(district), partitioned=_partitioned())
+            .values_list(
+                "role", "area__path", "area_id", "department_id", "grant_district", "partitioned"
+            )
         )
-        scope = Scope(user_id=user.pk, grants=grants, paths=_minimal([g.path for g in grants]))
+        grants = tuple(
+            Grant(role=r, path=p, area_id=a, department_id=d, district_id=k)
+            for r, p, a, d, k, _ in rows
+        )
+        scope = Scope(
+            user_id=user.pk,
+            grants=grants,
+            paths=_minimal([g.path for g in grants]),
+            partitioned=any(row[-1] for row in rows),
+        )
     user._wangge_scope = scope
     return scope
+
+
+def _partitioned():
+    """Whether the large tables are partitioned by district here (`wangge
+    partition`), read in the grants' query: PostgreSQL's catalog."""
+    if connection.vendor != "postgresql":
+        return Value(False, output_field=BooleanField())
+    tables = ", ".join(f"to_regclass('{t}')" for t in PARTITIONED_TABLES)
+    return RawSQL(  # noqa: S611 (constants only, no input)
+        f"EXISTS (SELECT 1 FROM pg_partitioned_table WHERE partrelid IN ({tables}))",
+        (),
+        output_field=BooleanField(),
+    )
+
+
+def district_field(model, field: str = "area_path") -> str | None:
+    """`district_id` beside the model's own `area_path` on the tables that
+    `wangge partition` partitions by district (cases, case events,
+    deliveries, visits, points ledger); None elsewhere."""
+    if field == "area_path" and model._meta.db_table in PARTITIONED_TABLES:
+        return "district_id"
+    return None
 
 
 def scoped(qs: QuerySet, user, field: str = "area_path") -> QuerySet:
@@ -129,7 +198,7 @@ def scoped(qs: QuerySet, user, field: str = "area_path") -> QuerySet:
     `resident_scope_field` names the household column (or None: nothing)."""
     scope = scope_for(user)
     if scope.is_staff_scope:
-        return qs.filter(scope.q(field))
+        return qs.filter(scope.q(field, district_field(qs.model, field)))
     hh_field = getattr(qs.model, "RESIDENT_SCOPE_FIELD", None)
     if scope.household_id and hh_field:
         return qs.filter(**{hh_field: scope.household_id})

@@ -19,7 +19,7 @@ from wangge.areas.models import LEVEL_DEPTH, Area, Level
 from wangge.areas.paths import STEP, subtree_q
 from wangge.core.errors import DomainError
 from wangge.teams.roles import ROLE_CAPS, Role
-from wangge.teams.scope import scope_for
+from wangge.teams.scope import district_field, scope_for
 
 from .models import CarePair, CoverageCount, PlanItem, QuotaRule, Visit, WorkerPlan
 from .services import NOT_FOUND, month_start, period_bounds, periods_of
@@ -40,7 +40,7 @@ def _staff(actor):
 
 
 def _scoped(qs: QuerySet, actor, field: str = "area_path") -> QuerySet:
-    return qs.filter(_staff(actor).q(field))
+    return qs.filter(_staff(actor).q(field, district_field(qs.model, field)))
 
 
 # ---------------------------------------------------------------- rules
@@ -85,7 +85,9 @@ def access_visit(*, actor, visit_id: int) -> Visit:
     if not scope.is_staff_scope:
         raise _not_found()
     visit = (
-        Visit.objects.filter(scope.q(), pk=visit_id).select_related("household", "visitor").first()
+        Visit.objects.filter(scope.q(district="district_id"), pk=visit_id)
+        .select_related("household", "visitor")
+        .first()
     )
     if visit is None:
         raise _not_found()
