@@ -159,3 +159,13 @@ def test_two_deliveries_at_once_write_each_notification_once(people):
     # Each row was delivered by exactly one of the two runs.
     assert sum(sent[0]) + sum(sent[1]) == 12 * len(people) + 6
     assert all(sorted([a, b])[0] == 0 for a, b in zip(sent[0], reversed(sent[1]), strict=True))
+
+
+def test_intake_writes_no_outbox_row_and_a_public_move_one(world):
+    from .conftest import move, report
+
+    case = report(world)
+    assert not NotificationOutbox.objects.exists()  # intake's cost is unchanged
+    move(case, "accept", world.dispatcher)
+    row = NotificationOutbox.objects.get()
+    assert (row.case_id, row.kind, row.user_ids) == (case.pk, "accept", [world.resident.pk])
