@@ -29,9 +29,17 @@ Checked (the counts are printed, `pytest -s` shows them):
 - every notice of both batches is sent, to every household of its grid
   exactly once, its staff counted (`notices`; batch B's fan-outs run twice —
   the queued task and the start-up recovery — and still write each delivery once);
+- the department's handler has exactly one in-app notification per
+  acknowledged dispatch and per red light, whether its delivery task ran,
+  was dropped with the queue or was never enqueued (the outbox row is
+  delivered by the restarted consumer's start-up resume); no notification
+  exists twice and the outbox is empty (`case_notifications`);
 - no 5xx answer at any time.
 
-A run at load average ~10 printed: keys 107, retried_keys 3, cases 107,
+A run with the notification outbox at load average 14-17 printed keys 61,
+retried_keys 3, cases 61, moves_acked 27, due 5, tasks_lost 5, notices 6,
+deliveries 240, case_notifications 14 (357 s, 196 of them `migrate` of the
+template after a migration change). A run at load average ~10 printed: keys 107, retried_keys 3, cases 107,
 moves_acked 51, moves_retried 0, due 8, tasks_lost 7, notices 6, deliveries
 240 (another: 96 / 3 / 96 / 42 / 1 / 6 / 5 / 6 / 240).
 
