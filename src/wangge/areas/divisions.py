@@ -12,6 +12,7 @@ queries per level, never one per node.
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -108,7 +109,11 @@ def read_divisions(city_code: str, node_modules: Path | None = None) -> CityDivi
                 Division(pad12(r["code"]), r["name"], pad12(r["areaCode"]), Level.STREET)
             )
     with (base / "villages.csv").open(encoding="utf-8", newline="") as f:
-        for r in csv.DictReader(f):
+        # 600,000 villages of the country: parse only the lines whose code
+        # starts with the city's (the cityCode check below still decides).
+        header = next(f)
+        lines = (line for line in f if line.startswith(city4))
+        for r in csv.DictReader(itertools.chain([header], lines)):
             if r["cityCode"] != city4:
                 continue
             cname, kind = clean_community_name(r["name"])

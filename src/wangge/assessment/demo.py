@@ -1,9 +1,10 @@
 """Demo history for the leaders' screen (`wangge demo`): six months of cases
 on the demo street, and the visits, care contacts, points, survey answers,
 presence and party organizations behind the other indices — deterministic
-(one seeded generator), fast (bulk inserts, then the rollups rebuilt from
-the rows: `rollups.rebuild`, `visits.coverage_refresh`), and idempotent (a
-street that already has cases is left alone).
+(one seeded generator), fast (bulk inserts, `core.rawrows.bulk_insert` for
+the rows nothing refers to; then the rollups rebuilt from the rows:
+`rollups.rebuild`, `visits.coverage_refresh`), and idempotent (a street
+that already has cases is left alone).
 
 The cases are written as their end state (status, timestamps, counters,
 one report event and, when closed, a close event), not walked through the
@@ -22,6 +23,7 @@ from django.utils import timezone
 from wangge.areas.models import Area, Level
 from wangge.areas.paths import STEP, subtree_q
 from wangge.cases.workdays import TZ
+from wangge.core.rawrows import bulk_insert
 
 DAYS = 182
 CASES_PER_GRID_DAY = 0.4  # ~1,500 cases on a 21-grid street over six months
@@ -234,7 +236,7 @@ def _cases(street: Area, rng: random.Random, now: datetime) -> int:
                 )
             )
     events.sort(key=lambda e: e.at)
-    CaseEvent.objects.bulk_create(events, batch_size=1000)
+    bulk_insert(events)
     rollups.rebuild()
     return len(rows)
 
@@ -402,7 +404,7 @@ def _visits(street: Area, rng: random.Random, now: datetime) -> int:
                     notes="入户走访，了解家庭情况",
                 )
             )
-    Visit.objects.bulk_create(rows, batch_size=1000)
+    bulk_insert(rows)
     periods = set()
     d = today
     for _ in range(4):
@@ -470,7 +472,7 @@ def _care(street: Area, rng: random.Random, now: datetime) -> int:
         )
         for p in pairs
     ]
-    CareContact.objects.bulk_create(contacts, batch_size=1000)
+    bulk_insert(contacts)
     return len(pairs)
 
 
@@ -514,7 +516,7 @@ def _points(street: Area, rng: random.Random, now: datetime) -> int:
                     - timedelta(days=rng.randrange(0, DAYS), minutes=rng.randrange(600)),
                 )
             )
-    PointsEntry.objects.bulk_create(rows, batch_size=1000)
+    bulk_insert(rows)
     return len(rows)
 
 
@@ -571,7 +573,7 @@ def _survey(street: Area, rng: random.Random, now: datetime) -> int:
         for r in responses
         for q in questions
     ]
-    Answer.objects.bulk_create(answers, batch_size=2000)
+    bulk_insert(answers)
     return len(answers)
 
 
@@ -615,5 +617,5 @@ def _presence(street: Area, rng: random.Random, now: datetime) -> int:
                     last_seen=first + timedelta(minutes=minutes),
                 )
             )
-    PresenceDay.objects.bulk_create(rows, batch_size=1000)
+    bulk_insert(rows)
     return len(rows)

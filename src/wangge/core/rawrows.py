@@ -77,3 +77,42 @@ def saved(obj, pk, using: str = "default") -> None:
     post_save.send(
         sender=type(obj), instance=obj, created=True, raw=False, using=using, update_fields=None
     )
+
+
+def bulk_insert(objs, *, using: str = "default", batch_size: int = 2000) -> int:
+    """INSERT instances of one model as one `executemany` per batch: what
+    `bulk_create` writes (each field's `pre_save` / `get_db_prep_save`, no
+    signals, no `save()`), without compiling a many-row statement per batch
+    — a third of the cost for bulk data (the demo's history). The primary
+    keys are not set back on the instances: only for rows nothing refers to
+    afterwards. Returns the number of rows."""
+    objs = list(objs)
+    if not objs:
+        return 0
+    for o in objs:  # a related object saved since: its key into the `_id`
+        o._prepare_related_fields_for_save(operation_name="bulk_insert")
+    model = type(objs[0])
+    connection = connections[using]
+    fields = [
+        f
+        for f in model._meta.concrete_fields
+        if not (f.primary_key and getattr(objs[0], f.attname) is None)
+    ]
+    sql = "INSERT INTO {} ({}) VALUES ({})".format(
+        connection.ops.quote_name(model._meta.db_table),
+        ", ".join(connection.ops.quote_name(f.column) for f in fields),
+        ", ".join(["%s"] * len(fields)),
+    )
+    with connection.cursor() as cursor:
+        for start in range(0, len(objs), batch_size):
+            cursor.executemany(
+                sql,
+                [
+                    [
+                        f.get_db_prep_save(f.pre_save(o, add=True), connection=connection)
+                        for f in fields
+                    ]
+                    for o in objs[start : start + batch_size]
+                ],
+            )
+    return len(objs)

@@ -1,0 +1,1 @@
+from wangge.cases.tests.conftest import world  # noqa: F401  (fixture)
