@@ -94,8 +94,10 @@ print(json.dumps(out))
 """
 
 
-def rss_mb(pgid: int) -> float:
-    """Resident memory of every process in a process group, MB."""
+def rss_mb(pgid: int, field: str = "VmRSS") -> float:
+    """Resident memory of every process in a process group, MB (`field`:
+    VmRSS, or its parts RssAnon — heap, SQLite's page cache among it — and
+    RssFile/RssShmem — mapped files such as SQLite's -shm index)."""
     total = 0
     for d in os.listdir("/proc"):
         if not d.isdigit():
@@ -106,7 +108,7 @@ def rss_mb(pgid: int) -> float:
             if int(stat.rsplit(")", 1)[1].split()[2]) != pgid:
                 continue
             for line in Path(f"/proc/{d}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
+                if line.startswith(f"{field}:"):
                     total += int(line.split()[1])
         except (OSError, ValueError, IndexError):
             continue
@@ -157,6 +159,9 @@ def main() -> int:
     ap.add_argument("--sample", type=float, default=10.0, help="seconds between samples")
     ap.add_argument("--max-rss-slope", type=float, default=None,
                     help="MB per minute, server group (default 2; 10 with --quick, whose 40 s are mostly warm-up)")
+    ap.add_argument("--sqlite-cache-kb", type=int, default=None,
+                    help="SQLite page cache per connection, KB (WANGGE_SQLITE_CACHE_KB; default: the setting's)")
+    ap.add_argument("--out", type=Path, default=None, help="result file (default: bench/results/soak-<backend>.json)")
     args = ap.parse_args()
     if args.max_rss_slope is None:
         args.max_rss_slope = 10.0 if args.quick else 2.0
@@ -183,6 +188,8 @@ def main() -> int:
         env["DATABASE_URL"] = f"{base_url}/{dbname}"
     else:
         env.update(DATABASE_URL=f"sqlite:///{scratch / 'soak.sqlite3'}", WANGGE_ALLOW_SQLITE="1")
+        if args.sqlite_cache_kb is not None:
+            env["WANGGE_SQLITE_CACHE_KB"] = str(args.sqlite_cache_kb)
     procs: list[subprocess.Popen] = []
     web_log = open(scratch / "web.log", "w+")  # noqa: SIM115
     worker_log = open(scratch / "worker.log", "w+")  # noqa: SIM115
@@ -272,6 +279,8 @@ def main() -> int:
                     "t_s": round(now - t0, 1),
                     "server_rss_mb": rss_mb(server_pgid),
                     "consumer_rss_mb": rss_mb(consumer_pgid),
+                    "server_anon_mb": rss_mb(server_pgid, "RssAnon"),
+                    "server_file_mb": round(rss_mb(server_pgid, "RssFile") + rss_mb(server_pgid, "RssShmem"), 1),
                     "requests": len(window),
                     "errors": sum(1 for r in window if not r[3]),
                     "p50_ms": pct(lat, 0.5),
@@ -290,6 +299,8 @@ def main() -> int:
             "t_s": round(wall, 1),
             "server_rss_mb": rss_mb(server_pgid),
             "consumer_rss_mb": rss_mb(consumer_pgid),
+            "server_anon_mb": rss_mb(server_pgid, "RssAnon"),
+            "server_file_mb": round(rss_mb(server_pgid, "RssFile") + rss_mb(server_pgid, "RssShmem"), 1),
             "requests": len(rec.rows) - last_row,
             "errors": sum(1 for r in rec.rows[last_row:] if not r[3]),
             "load": [round(x, 2) for x in os.getloadavg()],
@@ -344,6 +355,8 @@ def main() -> int:
         "server_rss_end_mb": samples[-1]["server_rss_mb"],
         "server_rss_max_mb": max(s["server_rss_mb"] for s in samples),
         "server_rss_slope_mb_per_min": rss_slope,
+        "server_anon_start_end_mb": [samples[0].get("server_anon_mb"), samples[-1].get("server_anon_mb")],
+        "server_file_start_end_mb": [samples[0].get("server_file_mb"), samples[-1].get("server_file_mb")],
         "consumer_rss_start_mb": samples[0]["consumer_rss_mb"],
         "consumer_rss_end_mb": samples[-1]["consumer_rss_mb"],
         "consumer_rss_slope_mb_per_min": round(
@@ -363,7 +376,7 @@ def main() -> int:
     result = {
         "what": "soak: open-loop intake + board/list reads against granian + Huey on loopback",
         "backend": args.backend,
-        "args": {**vars(args), "seconds": seconds, "sample_s": sample, "warmup_s": warmup},
+        "args": {**vars(args), "out": str(args.out) if args.out else None, "seconds": seconds, "sample_s": sample, "warmup_s": warmup},
         "load_before": samples[0]["load"] if samples else None,
         "load_after": list(os.getloadavg()),
         "cores": os.cpu_count(),
@@ -374,7 +387,7 @@ def main() -> int:
     }
     out_dir = ROOT / ("var/bench" if args.quick else "bench/results")
     out_dir.mkdir(parents=True, exist_ok=True)
-    out = out_dir / f"soak-{args.backend}.json"
+    out = args.out or out_dir / f"soak-{args.backend}.json"
     out.write_text(json.dumps(result, ensure_ascii=False, indent=1) + "\n")
     print(json.dumps(summary, ensure_ascii=False))
     print(f"{'PASSED' if not reasons else 'FAILED: ' + '; '.join(reasons)} -> {out}")
