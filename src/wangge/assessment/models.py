@@ -117,18 +117,29 @@ class CaseRollupMonth(Counters):
 
 
 class AreaPopulation(models.Model):
-    """Residents and households per place (the `area_path` of the people
-    rows: a micro-grid, or a grid): the denominators of 积分参与率 and 入户率.
-    Kept by database triggers on `people_resident` / `people_household`
-    (`population.py`); `population.recount()` recomputes it."""
+    """Residents and households under an area — a row for every level of the
+    people rows' `area_path` (city … micro-grid, `depth` 1–6): the
+    denominators of 积分参与率 and 入户率, read like the case rollup (a
+    ranking of one level reads that level's rows). Kept by database triggers
+    on `people_resident` / `people_household` (`population.py`);
+    `population.recount()` recomputes it."""
 
     area_path = models.CharField(_("区域路径"), max_length=60, unique=True)
+    depth = models.PositiveSmallIntegerField(_("区域层级深度"), default=0)
     residents = models.IntegerField(_("居民人数"), default=0)
     households = models.IntegerField(_("户数"), default=0)
 
     class Meta:
         verbose_name = _("区域人口汇总")
         verbose_name_plural = _("区域人口汇总")
+        indexes = [
+            # One level under an area (rankings): index-only on PostgreSQL.
+            models.Index(
+                fields=["depth", "area_path"],
+                name="population_depth_cover",
+                include=["residents", "households"],
+            ),
+        ]
 
 
 class PointsMonth(models.Model):

@@ -46,7 +46,7 @@ def _add_up(subjects: list[Subject], keys: Iterable[str], rows) -> Raw:
     whose path is a prefix of it."""
     keys = tuple(keys)
     out: Raw = {s: dict.fromkeys(keys, 0) for s in subjects}
-    by_path = {s.area_path: s for s in _areas(subjects)}
+    by_path = {s.area_path: out[s] for s in _areas(subjects)}  # path → counts
     lengths = sorted({len(p) for p in by_path})
     for path, vals in rows:
         if not path:
@@ -54,9 +54,8 @@ def _add_up(subjects: list[Subject], keys: Iterable[str], rows) -> Raw:
         for n in lengths:
             if n > len(path):
                 break
-            s = by_path.get(path[:n])
-            if s is not None:
-                r = out[s]
+            r = by_path.get(path[:n])
+            if r is not None:
                 for k in keys:
                     r[k] += vals.get(k) or 0
     return out
@@ -96,24 +95,27 @@ GRID_DEPTH = 5  # city, district, street, community, grid (micro-grid: 6)
 
 
 def _population(subjects: list[Subject], *, max_depth: int = 0) -> list[tuple[str, int, int]]:
-    """(path, residents, households) under the subjects' common ancestor,
-    from the stored totals (`AreaPopulation`, kept by triggers on the people
-    tables): the places' rows summed in SQL to the subjects' deepest level
-    (or `max_depth`), so a ranking of 4,365 grids gets ~4,365 rows."""
-    from django.db.models.functions import Substr
-
+    """(path, residents, households) of each subject area, from the stored
+    totals (`AreaPopulation`: a row per area at every level, kept by
+    triggers on the people tables): one read of each level's rows under the
+    subjects' common ancestor (a ranking of 4,365 grids reads 4,365 rows).
+    Subjects deeper than `max_depth` are left out."""
     from .models import AreaPopulation
 
-    n = max(len(s.area_path) for s in _areas(subjects))
-    if max_depth:
-        n = min(n, max_depth * STEP)
-    return list(
-        AreaPopulation.objects.filter(_common_q(subjects, "area_path"))
-        .annotate(p=Substr("area_path", 1, n))
-        .values_list("p")
-        .annotate(r=Sum("residents"), h=Sum("households"))
-        .order_by()
-    )
+    by_depth: dict[int, list[str]] = {}
+    for s in _areas(subjects):
+        d = len(s.area_path) // STEP
+        if not max_depth or d <= max_depth:
+            by_depth.setdefault(d, []).append(s.area_path)
+    out: list[tuple[str, int, int]] = []
+    for depth, paths in by_depth.items():
+        qs = AreaPopulation.objects.filter(depth=depth)
+        if len(paths) <= 500:
+            qs = qs.filter(area_path__in=paths)
+        else:
+            qs = qs.filter(_common_q([Subject(area_path=p) for p in paths], "area_path"))
+        out += qs.values_list("area_path", "residents", "households")
+    return out
 
 
 def coverage_counts(subjects: list[Subject], period: Period) -> Raw:
@@ -239,11 +241,8 @@ def vanguard_counts(subjects: list[Subject], period: Period) -> Raw:
 
 def households_under(paths: list[str]) -> dict[str, int]:
     """Households under each area path, from the stored totals."""
-    from wangge.party.indices import under_paths
-
-    subjects = [Subject(area_path=p) for p in paths]
-    rows = ((p, h) for p, _r, h in _population(subjects))
-    return {p: sum(v) for p, v in under_paths(paths, rows).items()}
+    rows = _population([Subject(area_path=p) for p in paths])
+    return dict.fromkeys(paths, 0) | {p: h for p, _r, h in rows}
 
 
 def bastion_counts(subjects: list[Subject], period: Period) -> Raw:

@@ -1,9 +1,10 @@
 """Stored totals for the indices whose source is not the case rollup:
 
-- `AreaPopulation`: residents and households per place (the `area_path` of
-  `people.Resident` / `people.Household`, a micro-grid or a grid) — the
-  denominators of 积分参与率 and 入户率 (5.5 M residents and 1.9 M households
-  in the benchmark city are ~92,000 rows here);
+- `AreaPopulation`: residents and households under every area, one row per
+  area at each level of the people rows' `area_path` (city … micro-grid,
+  `depth` 1–6, like the case rollup) — the denominators of 积分参与率 and
+  入户率 (5.5 M residents and 1.9 M households in the benchmark city are
+  ~97,000 rows here; a ranking of the city's 4,365 grids reads 4,365);
 - `PointsMonth`: one row per resident and month in which they earned points
   (earn entries of the ledger, month of `created_at` in Asia/Shanghai), with
   the points earned and the resident's place *now* — the numerator of
@@ -32,6 +33,8 @@ from datetime import datetime
 from django.db import connection as default_connection
 from django.db import transaction
 
+from wangge.areas.models import LEVEL_ORDER
+from wangge.areas.paths import STEP
 from wangge.cases.workdays import TZ
 
 POP = "assessment_areapopulation"
@@ -40,6 +43,7 @@ RESIDENTS = "people_resident"
 HOUSEHOLDS = "people_household"
 LEDGER = "points_pointsentry"
 SOURCES = ((RESIDENTS, "residents"), (HOUSEHOLDS, "households"))
+MAX_DEPTH = len(LEVEL_ORDER)  # city … micro-grid
 
 
 def _parts(table: str, col: str) -> tuple[str, str, str]:
@@ -61,22 +65,28 @@ def _pg_statements() -> list[str]:
         out += [
             f"""CREATE OR REPLACE FUNCTION {fn}_ins() RETURNS trigger AS $$
 BEGIN
-  INSERT INTO {POP} (area_path, {col}, {other})
-  SELECT area_path, COUNT(*), 0 FROM new_rows GROUP BY area_path
+  INSERT INTO {POP} (area_path, depth, {col}, {other})
+  SELECT substr(area_path, 1, d * {STEP}), d, COUNT(*), 0
+  FROM new_rows, generate_series(1, length(area_path) / {STEP}) AS d GROUP BY 1, 2
   ON CONFLICT (area_path) DO UPDATE SET {col} = {POP}.{col} + excluded.{col};
   RETURN NULL;
 END $$ LANGUAGE plpgsql""",
             f"""CREATE OR REPLACE FUNCTION {fn}_del() RETURNS trigger AS $$
 BEGIN
-  UPDATE {POP} p SET {col} = p.{col} - d.n
-  FROM (SELECT area_path, COUNT(*) AS n FROM old_rows GROUP BY area_path) d
-  WHERE p.area_path = d.area_path;
+  UPDATE {POP} p SET {col} = p.{col} - x.n
+  FROM (SELECT substr(area_path, 1, d * {STEP}) AS path, COUNT(*) AS n
+        FROM old_rows, generate_series(1, length(area_path) / {STEP}) AS d GROUP BY 1) x
+  WHERE p.area_path = x.path;
   RETURN NULL;
 END $$ LANGUAGE plpgsql""",
             f"""CREATE OR REPLACE FUNCTION {fn}_move() RETURNS trigger AS $$
 BEGIN
-  UPDATE {POP} SET {col} = {col} - 1 WHERE area_path = OLD.area_path;
-  INSERT INTO {POP} (area_path, {col}, {other}) VALUES (NEW.area_path, 1, 0)
+  UPDATE {POP} SET {col} = {col} - 1 WHERE area_path IN (
+    SELECT substr(OLD.area_path, 1, d * {STEP})
+    FROM generate_series(1, length(OLD.area_path) / {STEP}) AS d);
+  INSERT INTO {POP} (area_path, depth, {col}, {other})
+  SELECT substr(NEW.area_path, 1, d * {STEP}), d, 1, 0
+  FROM generate_series(1, length(NEW.area_path) / {STEP}) AS d
   ON CONFLICT (area_path) DO UPDATE SET {col} = {POP}.{col} + 1;
   {move_points}
   RETURN NULL;
@@ -125,6 +135,24 @@ def _sqlite_month(column: str) -> str:
     return f"date({column}, '{hours:+d} hours', 'start of month')"
 
 
+def _sqlite_add(row: str, col: str, other: str) -> str:
+    """One upsert per level of the row's path (SQLite triggers have no
+    generate_series or CTEs)."""
+    return "\n  ".join(
+        f"INSERT INTO {POP} (area_path, depth, {col}, {other}) "
+        f"SELECT substr({row}.area_path, 1, {d * STEP}), {d}, 1, 0 "
+        f"WHERE length({row}.area_path) >= {d * STEP} "
+        f"ON CONFLICT (area_path) DO UPDATE SET {col} = {col} + 1;"
+        for d in range(1, MAX_DEPTH + 1)
+    )
+
+
+def _sqlite_sub(row: str, col: str) -> str:
+    # substr past the end is the whole path: repeats in an IN list are harmless.
+    prefixes = ", ".join(f"substr({row}.area_path, 1, {d * STEP})" for d in range(1, MAX_DEPTH + 1))
+    return f"UPDATE {POP} SET {col} = {col} - 1 WHERE area_path IN ({prefixes});"
+
+
 def _sqlite_statements() -> list[str]:
     out: list[str] = []
     for table, col in SOURCES:
@@ -132,19 +160,17 @@ def _sqlite_statements() -> list[str]:
         out += [
             f"DROP TRIGGER IF EXISTS {fn}_ins",
             f"""CREATE TRIGGER {fn}_ins AFTER INSERT ON {table} BEGIN
-  INSERT INTO {POP} (area_path, {col}, {other}) VALUES (NEW.area_path, 1, 0)
-  ON CONFLICT (area_path) DO UPDATE SET {col} = {col} + 1;
+  {_sqlite_add("NEW", col, other)}
 END""",
             f"DROP TRIGGER IF EXISTS {fn}_del",
             f"""CREATE TRIGGER {fn}_del AFTER DELETE ON {table} BEGIN
-  UPDATE {POP} SET {col} = {col} - 1 WHERE area_path = OLD.area_path;
+  {_sqlite_sub("OLD", col)}
 END""",
             f"DROP TRIGGER IF EXISTS {fn}_move",
             f"""CREATE TRIGGER {fn}_move AFTER UPDATE OF area_path ON {table}
 WHEN OLD.area_path IS NOT NEW.area_path BEGIN
-  UPDATE {POP} SET {col} = {col} - 1 WHERE area_path = OLD.area_path;
-  INSERT INTO {POP} (area_path, {col}, {other}) VALUES (NEW.area_path, 1, 0)
-  ON CONFLICT (area_path) DO UPDATE SET {col} = {col} + 1;
+  {_sqlite_sub("OLD", col)}
+  {_sqlite_add("NEW", col, other)}
   {move_points}
 END""",
         ]
@@ -217,12 +243,16 @@ def recount(connection=None) -> dict[str, int]:
         if connection.vendor == "postgresql":
             cur.execute(f"LOCK TABLE {RESIDENTS}, {HOUSEHOLDS}, {LEDGER} IN SHARE MODE")
         cur.execute(f"DELETE FROM {POP}")
+        # Each table grouped by place once, then summed to every level.
+        depths = " UNION ALL ".join(f"SELECT {d} AS n" for d in range(1, MAX_DEPTH + 1))
+        prefix = f"substr(x.area_path, 1, d.n * {STEP})"
         cur.execute(
-            f"INSERT INTO {POP} (area_path, residents, households) "
-            "SELECT area_path, SUM(r), SUM(h) FROM ("
+            f"INSERT INTO {POP} (area_path, depth, residents, households) "
+            f"SELECT {prefix}, d.n, SUM(x.r), SUM(x.h) FROM ("
             f"SELECT area_path, COUNT(*) AS r, 0 AS h FROM {RESIDENTS} GROUP BY area_path "
             f"UNION ALL SELECT area_path, 0, COUNT(*) FROM {HOUSEHOLDS} GROUP BY area_path"
-            ") x GROUP BY area_path"
+            f") x JOIN ({depths}) d ON length(x.area_path) >= d.n * {STEP} "
+            f"GROUP BY {prefix}, d.n"
         )
         cur.execute(f"DELETE FROM {PTS}")
         cur.execute(

@@ -473,8 +473,10 @@ def _slow_values(defs, parent: str, level: str, paths: list[str], period: Period
         by_source: dict = defaultdict(list)
         for d in defs:
             by_source[(d.counts, d.source)].append(d)
-        for (counts, source), group in by_source.items():
-            for subj, r in _slow_counts(counts, source, subjects, period).items():
+        # Each source read directly (not through its own cache entry: this
+        # entry is the cache, and 4,365 subjects' keys and pickles are not free).
+        for (counts, _source), group in by_source.items():
+            for subj, r in counts(subjects, period).items():
                 for d in group:
                     hit[subj.area_path][d.code] = d.value(r)
         hit = dict(hit)

@@ -6,10 +6,9 @@ from django.db import migrations, models
 
 
 def install(apps, schema_editor):
-    from wangge.assessment.population import install_triggers, recount
-
-    install_triggers(schema_editor.connection)
-    recount(schema_editor.connection)
+    """Nothing here any more: 0007 adds `depth` and then installs the
+    triggers and recounts (the code installs today's triggers, which need
+    that column). Databases that ran this step earlier are recounted there."""
 
 
 def drop(apps, schema_editor):

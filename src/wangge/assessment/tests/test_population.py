@@ -11,9 +11,9 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from django.db import connection
-from django.db.models import Count
 from django.utils import timezone
 
+from wangge.areas.paths import STEP
 from wangge.assessment import population
 from wangge.assessment.indices import Period, month_period
 from wangge.assessment.models import AreaPopulation, PointsMonth
@@ -34,11 +34,12 @@ def stored() -> dict[str, tuple[int, int]]:
 def by_hand() -> dict[str, tuple[int, int]]:
     from wangge.people.models import Household, Resident
 
+    # Every resident and household counted under each level of its path.
     out: dict[str, list[int]] = {}
-    for p, n in Resident.objects.values_list("area_path").annotate(n=Count("pk")):
-        out.setdefault(p, [0, 0])[0] += n
-    for p, n in Household.objects.values_list("area_path").annotate(n=Count("pk")):
-        out.setdefault(p, [0, 0])[1] += n
+    for i, model in enumerate((Resident, Household)):
+        for path in model.objects.values_list("area_path", flat=True):
+            for n in range(STEP, len(path) + 1, STEP):
+                out.setdefault(path[:n], [0, 0])[i] += 1
     return {p: tuple(v) for p, v in out.items()}
 
 
@@ -49,6 +50,8 @@ def months() -> set[tuple]:
 def assert_equals_recount() -> None:
     kept, kept_points = stored(), months()
     assert kept == by_hand()
+    for path, depth in AreaPopulation.objects.values_list("area_path", "depth"):
+        assert depth == len(path) // STEP
     population.recount()
     assert stored() == kept
     assert months() == kept_points
@@ -72,6 +75,9 @@ def test_population_follows_every_kind_of_write(world):
     make_resident(h3, name="丙")
     assert stored()[t.mg_a1a_1_1.path] == (4, 2)
     assert stored()[t.grid_a1a_2.path] == (1, 1)
+    # Every level above holds the sum: the grid, the street, the city.
+    assert stored()[t.grid_a1a_1.path] == (4, 2)
+    assert stored()[t.street_a1.path] == stored()[t.city.path] == (5, 3)
     assert_equals_recount()
 
     # A building moved to another micro-grid: its households and residents
