@@ -72,7 +72,16 @@ class RoleAssignment(models.Model):
                 fields=["user", "role", "area"], name="assignment_user_role_area"
             ),
         ]
-        indexes = [models.Index(fields=["area", "role"], name="assignment_area_role")]
+        indexes = [
+            models.Index(fields=["area", "role"], name="assignment_area_role"),
+            # 在线率 of a ranking: the active grid workers under one path
+            # (assessment.indices), read from the index alone.
+            models.Index(
+                fields=["role", "area_path", "user"],
+                name="assignment_role_path",
+                condition=models.Q(is_active=True),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.user} · {self.get_role_display()} · {self.area}"
