@@ -42,13 +42,13 @@ lint:
 	$(BIN)/ruff check src tests bench
 
 test-sqlite:
-	$(BIN)/pytest -n $(PYTEST_WORKERS) -q
+	$(BIN)/pytest -n $(PYTEST_WORKERS) -q --durations=15
 
 # PostgreSQL: runs when one answers at WANGGE_TEST_POSTGRES; with
 # WANGGE_REQUIRE_POSTGRES=1 (as in CI) a missing server fails the run.
 test-postgres:
 	@if $(BIN)/python -c "import psycopg,os; psycopg.connect(os.environ['WANGGE_TEST_POSTGRES'], connect_timeout=3).close()" 2>/dev/null; then \
-	  WANGGE_TEST_DATABASE_URL=$(WANGGE_TEST_POSTGRES) $(BIN)/pytest -n $(PYTEST_WORKERS) -q; \
+	  WANGGE_TEST_DATABASE_URL=$(WANGGE_TEST_POSTGRES) $(BIN)/pytest -n $(PYTEST_WORKERS) -q --durations=15; \
 	elif [ "$$WANGGE_REQUIRE_POSTGRES" = 1 ]; then \
 	  echo "PostgreSQL does not answer at $(WANGGE_TEST_POSTGRES), and it is required here"; exit 1; \
 	else \
