@@ -182,7 +182,9 @@ def prepare_postgres(env: dict) -> None:
         [str(BIN / "python"), "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, check=True
     )
     with psycopg.connect(pg_url(PG_SCRATCH), autocommit=True) as conn:
-        conn.execute("TRUNCATE areas_area CASCADE")
+        # Empty after migrate; DELETE, not TRUNCATE … CASCADE, which would reach
+        # the append-only audit tables (through accounts_user) and be refused.
+        conn.execute("DELETE FROM areas_area")
     dump = subprocess.Popen(  # noqa: S603
         ["pg_dump", "--data-only", "-t", "areas_area", pg_url(PG_SOURCE)],
         stdout=subprocess.PIPE,
