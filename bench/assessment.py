@@ -176,6 +176,8 @@ def prepare(args) -> None:
                 "OR (closed_at IS NOT NULL AND id % 13 = 0)"
             )
             c.execute("ANALYZE cases_case")
+    if not args.no_sources:
+        out["sources"] = seed_sources(connection)
     t = time.perf_counter()
     out["rollup_rows"] = rebuild()
     out["rebuild_s"] = round(time.perf_counter() - t, 1)
@@ -190,11 +192,171 @@ def prepare(args) -> None:
     )
 
 
+def seed_sources(connection) -> dict:
+    """The data behind the indices that do not come from cases, at city
+    scale, for this month (the ranking's default period), so a cold ranking
+    reads every source as a real city would fill it (set-based, timed each;
+    skipped where rows exist):
+    - 党组织: `party_generate` for the city (a branch per grid, members from
+      the party-member residents, 3 linked households each);
+    - 走访: one visit this month for every second household, by its grid's
+      worker, and the coverage counters rebuilt (as `bench/visits.py` seeds);
+    - 在线: a day of presence for every grid worker and part-time worker on
+      every working day of the month so far, 120–479 minutes;
+    - 积分: an earn entry this month for every fifth resident (the month
+      totals kept by the ledger's triggers);
+    - 知晓率: a city survey with one awareness question, answered by one
+      resident in 20 (four in five 知道)."""
+    from datetime import datetime, timedelta
+    from datetime import time as dtime
+
+    from wangge.areas.models import Area
+    from wangge.assessment.selectors import today
+    from wangge.cases.workdays import TZ, china
+    from wangge.party.generate import generate_party
+    from wangge.party.models import PartyOrg
+    from wangge.visits.services import coverage_refresh, periods_of
+
+    city = Area.objects.get(depth=1)
+    day = today()
+    month = day.replace(day=1)
+    start = datetime.combine(month, dtime(9), tzinfo=TZ)
+    days_so_far = (day - month).days + 1
+    out: dict = {}
+
+    def timed_step(name, fn):
+        t = time.perf_counter()
+        result = fn()
+        out[name] = {"s": round(time.perf_counter() - t, 1), "rows": result}
+        print(f"  sources: {name} {out[name]}", flush=True)
+
+    def count(table):
+        with connection.cursor() as c:
+            c.execute(f"SELECT COUNT(*) FROM {table}")  # noqa: S608 - a fixed name
+            return c.fetchone()[0]
+
+    if not PartyOrg.objects.exists():
+        timed_step("party", lambda: generate_party(area=city, links=3))
+
+    def visits():
+        with connection.cursor() as c:
+            c.execute(
+                """
+                INSERT INTO visits_visit
+                    (kind, household_id, district_id, grid_id, area_path, visitor_id, visited_at,
+                     far_from_building, place, topic, people_met, notes, issues,
+                     idempotency_key, created_at)
+                SELECT 'household', h.id, h.district_id, h.grid_id, h.area_path, w.user_id,
+                       %s::timestamptz + (h.id %% %s) * interval '1 day',
+                       FALSE, '', '', '', '', '', '', %s
+                FROM people_household h
+                JOIN (SELECT area_id, MIN(user_id) AS user_id FROM teams_roleassignment
+                      WHERE role = 'grid_worker' AND is_active GROUP BY area_id) w
+                  ON w.area_id = h.grid_id
+                WHERE h.id %% 2 = 0
+                """,
+                [start, days_so_far, start],
+            )
+            n = c.rowcount
+            c.execute("ANALYZE visits_visit")
+        for period in periods_of(month):
+            coverage_refresh(period=period, rebuild=True)
+        return n
+
+    if not count("visits_visit"):
+        timed_step("visits", visits)
+
+    def presence():
+        cal = china()
+        workdays = [
+            month + timedelta(days=i)
+            for i in range(days_so_far)
+            if cal.is_working_day(month + timedelta(days=i))
+        ]
+        n = 0
+        with connection.cursor() as c:
+            for d in workdays:
+                at = datetime.combine(d, dtime(8), tzinfo=TZ)
+                c.execute(
+                    """
+                    INSERT INTO worker_presenceday
+                        (user_id, day, minutes, count, first_seen, last_seen)
+                    SELECT u.user_id, %s, decode(repeat('00', 180), 'hex'),
+                           120 + (u.user_id * 7 + %s) %% 360, %s, %s + interval '9 hours'
+                    FROM (SELECT DISTINCT user_id FROM teams_roleassignment
+                          WHERE role IN ('grid_worker', 'part_time_worker') AND is_active) u
+                    """,
+                    [d, d.day, at, at],
+                )
+                n += c.rowcount
+            c.execute("ANALYZE worker_presenceday")
+        return n
+
+    if not count("worker_presenceday"):
+        timed_step("presence", presence)
+
+    def points():
+        with connection.cursor() as c:
+            c.execute(
+                "INSERT INTO points_pointsentry (resident_id, worker_id, grid_id, district_id, "
+                "area_path, kind, rule, amount, reason, source, created_by_id, created_at) "
+                "SELECT r.id, NULL, r.grid_id, r.district_id, r.area_path, 'earn', "
+                "'report_valid', 5 + (r.id %% 4) * 5, '压测积分', NULL, NULL, "
+                "%s::timestamptz + (r.id %% %s) * interval '1 day' "
+                "FROM people_resident r WHERE r.id %% 5 = 0",
+                [start, days_so_far],
+            )
+            n = c.rowcount
+            c.execute("ANALYZE points_pointsentry")
+            c.execute("ANALYZE assessment_pointsmonth")
+        return n
+
+    if not count("points_pointsentry"):
+        timed_step("points", points)
+
+    def survey():
+        from wangge.accounts.models import User
+        from wangge.surveys.models import Question, Survey
+
+        staff = User.objects.filter(is_staff=True).order_by("pk").first() or User.objects.first()
+        sv = Survey.objects.create(
+            name="网格员知晓度调查（压测）", area=city, area_path=city.path,
+            start=month, end=day + timedelta(days=30), created_by=staff,
+        )
+        q = Question.objects.create(survey=sv, text="您知道您的网格员是谁吗？", awareness=True)
+        with connection.cursor() as c:
+            c.execute(
+                "INSERT INTO surveys_response (survey_id, resident_id, area_path, at) "
+                "SELECT %s, r.id, r.area_path, %s::timestamptz + (r.id %% %s) * interval '1 day' "
+                "FROM people_resident r WHERE r.id %% 20 = 0",
+                [sv.pk, start, days_so_far],
+            )
+            c.execute(
+                "INSERT INTO surveys_answer (response_id, question_id, choice) "
+                "SELECT s.id, %s, CASE WHEN s.id %% 5 = 0 THEN 'no' ELSE 'yes' END "
+                "FROM surveys_response s WHERE s.survey_id = %s",
+                [q.pk, sv.pk],
+            )
+            n = c.rowcount
+            c.execute("ANALYZE surveys_response")
+            c.execute("ANALYZE surveys_answer")
+        return n
+
+    if not count("surveys_answer"):
+        timed_step("survey", survey)
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
     p = sub.add_parser("prepare")
     p.add_argument("--cases", type=int, default=2_000_000)
+    p.add_argument(
+        "--no-sources",
+        action="store_true",
+        help="leave out the party, visit, presence, points and survey rows (cases only)",
+    )
     r = sub.add_parser("run")
     r.add_argument("--repeat", type=int, default=30)
     r.add_argument(
