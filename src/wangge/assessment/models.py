@@ -162,6 +162,46 @@ class PointsMonth(models.Model):
         indexes = [models.Index(fields=["month", "area_path"], name="points_month_path")]
 
 
+class IndexMonthRun(models.Model):
+    """One computation of the slow indices' stored month totals
+    (`stored.refresh_month`): when, with which formulas (`fingerprint`:
+    the sources and the party index settings), over how many areas."""
+
+    month = models.DateField(_("月份"), unique=True)  # first day of the month
+    fingerprint = models.CharField(max_length=32)
+    computed_at = models.DateTimeField(_("计算时间"))
+    seconds = models.FloatField(_("用时（秒）"), default=0)
+    areas = models.IntegerField(_("区域数"), default=0)
+
+    class Meta:
+        verbose_name = _("指数月度汇总计算")
+        verbose_name_plural = _("指数月度汇总计算")
+
+
+class AreaIndexMonth(models.Model):
+    """The raw counts of the indices over other apps' data (在线率, 入户率,
+    知晓率, 先锋指数, 堡垒指数, 积分参与率) for one area (city down to grid)
+    and one calendar month, as `{source: {key: n}}`: what each source's
+    `counts()` gave when `stored.refresh_month` ran. Rankings and screens of
+    a whole month read these rows instead of the sources while they are
+    fresh (see `stored.lookup`)."""
+
+    month = models.DateField(_("月份"))
+    area_path = models.CharField(_("区域路径"), max_length=60)
+    depth = models.PositiveSmallIntegerField(_("区域层级深度"))
+    counts = models.JSONField(default=dict)
+
+    class Meta:
+        verbose_name = _("区域指数月度汇总")
+        verbose_name_plural = _("区域指数月度汇总")
+        constraints = [
+            models.UniqueConstraint(fields=["month", "area_path"], name="area_index_month_key")
+        ]
+        indexes = [
+            models.Index(fields=["month", "depth", "area_path"], name="area_index_month_depth")
+        ]
+
+
 class ProactiveTask(models.Model):
     """A finding of a proactive rule (未诉先办), for the grid team of `area`.
     `reason` says in words why it was raised; `evidence` holds the numbers

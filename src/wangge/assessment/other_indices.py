@@ -71,6 +71,16 @@ def _bounds(period: Period) -> tuple[datetime, datetime]:
     )
 
 
+def _own_totals(out: Raw, key: str, totals: dict[str, int]) -> Raw:
+    """Set each area subject's `key` to its own stored total (`totals` is
+    per subject path already: adding it up again would count a street's
+    households once more for each of its grids asked about with it)."""
+    for s, r in out.items():
+        if not s.is_department:
+            r[key] = totals.get(s.area_path, 0)
+    return out
+
+
 def _zeros(subjects, keys) -> Raw:
     return {s: dict.fromkeys(keys, 0) for s in subjects}
 
@@ -127,10 +137,10 @@ def coverage_counts(subjects: list[Subject], period: Period) -> Raw:
         return _zeros(subjects, COVERAGE_KEYS)
     from wangge.visits.models import CoverageCount, Visit
 
-    # Households counted at their grid (like the visits app's counters).
-    rows: list = [
-        (p, {"households": h}) for p, _r, h in _population(subjects, max_depth=GRID_DEPTH)
-    ]
+    # Households counted at their grid (like the visits app's counters);
+    # each subject's own stored total, set after the adding up below.
+    households = {p: h for p, _r, h in _population(subjects, max_depth=GRID_DEPTH)}
+    rows: list = []
     key = coverage_key(period)
     if key is not None:
         rows += [
@@ -153,7 +163,7 @@ def coverage_counts(subjects: list[Subject], period: Period) -> Raw:
             .annotate(n=Count("household_id", distinct=True))
             .order_by()
         ]
-    return _add_up(subjects, COVERAGE_KEYS, rows)
+    return _own_totals(_add_up(subjects, COVERAGE_KEYS, rows), "households", households)
 
 
 register(
@@ -324,7 +334,8 @@ def points_counts(subjects: list[Subject], period: Period) -> Raw:
 
     from .models import PointsMonth
 
-    rows: list = [(p, {"residents": r}) for p, r, _h in _population(subjects)]
+    residents = {p: r for p, r, _h in _population(subjects)}
+    rows: list = []
     months = _whole_months(period)
     if months is not None:
         n = max(len(s.area_path) for s in _areas(subjects))
@@ -341,7 +352,7 @@ def points_counts(subjects: list[Subject], period: Period) -> Raw:
             )
             .order_by()
         ]
-        return _add_up(subjects, POINTS_KEYS, rows)
+        return _own_totals(_add_up(subjects, POINTS_KEYS, rows), "residents", residents)
     start, end = _bounds(period)
     # Each earner counted once, at their own place.
     rows += [
@@ -357,7 +368,7 @@ def points_counts(subjects: list[Subject], period: Period) -> Raw:
         .annotate(p=Sum("amount"))
         .order_by()
     ]
-    return _add_up(subjects, POINTS_KEYS, rows)
+    return _own_totals(_add_up(subjects, POINTS_KEYS, rows), "residents", residents)
 
 
 register(

@@ -256,7 +256,11 @@ def _slow_counts(counts, source: str, subjects: list[Subject], period: Period) -
     )
     hit = cache.get(key)
     if hit is None:
-        raw = counts(subjects, period)
+        from .stored import lookup
+
+        raw = (lookup([source], subjects, period) or {}).get(source)
+        if raw is None:
+            raw = counts(subjects, period)
         hit = [(s.area_path, s.department_id, r) for s, r in raw.items()]
         cache.set(key, hit, SLOW_COUNTS_SECONDS)
     return {Subject(area_path=p, department_id=d): r for p, d, r in hit}
@@ -473,10 +477,17 @@ def _slow_values(defs, parent: str, level: str, paths: list[str], period: Period
         by_source: dict = defaultdict(list)
         for d in defs:
             by_source[(d.counts, d.source)].append(d)
-        # Each source read directly (not through its own cache entry: this
-        # entry is the cache, and 4,365 subjects' keys and pickles are not free).
-        for (counts, _source), group in by_source.items():
-            for subj, r in counts(subjects, period).items():
+        # The month's stored totals when fresh (one read for every source),
+        # else each source read directly (not through its own cache entry:
+        # this entry is the cache, and 4,365 subjects' keys are not free).
+        from .stored import lookup
+
+        stored = lookup([source for _c, source in by_source], subjects, period) or {}
+        for (counts, source), group in by_source.items():
+            raw = stored.get(source)
+            if raw is None:
+                raw = counts(subjects, period)
+            for subj, r in raw.items():
                 for d in group:
                     hit[subj.area_path][d.code] = d.value(r)
         hit = dict(hit)

@@ -1,5 +1,7 @@
-"""Background work: the proactive rules (未诉先办) every night at 02:30 on
-Huey (a Django task enqueued by a Huey periodic task, like the cases sweep)."""
+"""Background work on Huey (Django tasks enqueued by Huey periodic tasks,
+like the cases sweep): the proactive rules (未诉先办) every night at 02:30,
+and the slow indices' stored month totals (`stored.py`): this month every
+30 minutes, the previous one once a day."""
 
 from __future__ import annotations
 
@@ -11,6 +13,13 @@ def run_proactive_rules() -> dict:
     from .proactive import run_rules
 
     return run_rules()
+
+
+@task()
+def refresh_index_months() -> list[dict]:
+    from .stored import refresh_due
+
+    return refresh_due()
 
 
 def _register_periodic() -> None:
@@ -25,6 +34,11 @@ def _register_periodic() -> None:
     @HUEY.lock_task("assessment-proactive")
     def proactive_rules_periodic():
         run_proactive_rules.enqueue()
+
+    @periodic_task(crontab(minute="*/30"), name="assessment.refresh_index_months")
+    @HUEY.lock_task("assessment-index-months")
+    def refresh_index_months_periodic():
+        refresh_index_months.enqueue()
 
 
 _register_periodic()

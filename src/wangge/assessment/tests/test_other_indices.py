@@ -16,6 +16,31 @@ from wangge.teams.tests.world import make_building, make_household, make_residen
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(params=["live", "stored"], autouse=True)
+def counted(request, monkeypatch):
+    """Every test here runs twice: counted live, and from the stored month
+    totals (`stored.py`) refreshed just before each read, so both agree
+    with the same hand counts."""
+    if request.param == "live":
+        yield
+        return
+    from wangge.assessment import stored
+
+    original, used = stored.lookup, []
+
+    def refreshed(sources, subjects, period):
+        month = stored.month_of(period)
+        if month is not None:
+            stored.refresh_month(month)
+        out = original(sources, subjects, period)
+        used.append(out is not None)
+        return out
+
+    monkeypatch.setattr(stored, "lookup", refreshed)
+    yield
+    assert any(used), "the stored totals were never read"
+
+
 def _this_month() -> Period:
     t = timezone.localdate()
     return month_period(t.year, t.month)
