@@ -229,23 +229,19 @@ def _party_period(period: Period):
 
 def vanguard_counts(subjects: list[Subject], period: Period) -> Raw:
     """The 先锋指数 of every active party member placed under each area (the
-    party app's formula, over the period), as a count and a sum."""
+    party app's formula, over the period), as a count and a sum: added up
+    in the database (`party.indices.vanguard_totals`)."""
     if not apps.is_installed("wangge.party") or not _areas(subjects):
         return _zeros(subjects, PARTY_KEYS)
-    from wangge.party.indices import vanguard
+    from wangge.party.indices import vanguard_totals
     from wangge.party.models import PartyMember
 
-    members = list(
-        PartyMember.objects.filter(_common_q(subjects, "area_path"), is_active=True).order_by("pk")
-    )
-    if not members:
-        return _zeros(subjects, PARTY_KEYS)
-    path = {m.pk: m.area_path for m in members}
-    scores = vanguard(members, *_party_period(period))
+    members = PartyMember.objects.filter(_common_q(subjects, "area_path"), is_active=True)
+    totals = vanguard_totals(members, *_party_period(period)).by_path()
     return _add_up(
         subjects,
         PARTY_KEYS,
-        ((path[x.member_id], {"count": 1, "score_total": x.score}) for x in scores),
+        ((p, {"count": n, "score_total": total}) for p, (n, total) in totals.items()),
     )
 
 

@@ -450,7 +450,17 @@ def ranking(
         "count": len(out),
         "rows": out[:limit] if limit else out,
         "drill": level_below_name(level),
+        # When the slow indices (走访、知晓、党建、积分、在线) came from the
+        # stored month totals: the time they were counted (None: live).
+        "stored_at": _stored_at(period, depth),
     }
+
+
+def _stored_at(period: Period, depth: int) -> str | None:
+    from .stored import MAX_DEPTH, run_for
+
+    run = run_for(period) if depth <= MAX_DEPTH else None
+    return timezone.localtime(run.computed_at).isoformat() if run else None
 
 
 def _slow_values(defs, parent: str, level: str, paths: list[str], period: Period) -> dict:

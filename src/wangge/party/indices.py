@@ -33,6 +33,7 @@ from django.apps import apps
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db.models import Count, Q
+from django.db.models.functions import Substr
 from django.utils import timezone
 
 from wangge.areas.paths import subtree_q
@@ -238,6 +239,137 @@ def vanguard(members: list[PartyMember], start: dt.date, end: dt.date) -> list[M
     return out
 
 
+# ------------------------------------------------- 先锋指数, set-based
+def _member_sql(members_qs, start: dt.date, end: dt.date) -> tuple[str, list]:
+    """One statement giving, for every member of `members_qs` who did
+    anything counted in [start, end), (member id, org id, area path, visits,
+    cases reported, cases handled, service hours, ratings, rating sum):
+    grouped in the database, joined through the members' accounts (their
+    staff user and their resident's H5 account), no id lists."""
+    from django.db import connection
+
+    from wangge.accounts.models import User
+    from wangge.cases.models import Case
+    from wangge.serviceteams.models import ActivitySignup
+
+    def t(model):
+        return connection.ops.quote_name(model._meta.db_table)
+
+    when = connection.ops.adapt_datetimefield_value
+    s, e = when(_aware(start)), when(_aware(end))
+    m_sql, m_params = members_qs.values_list(
+        "pk", "org_id", "area_path", "user_id", "resident_id"
+    ).query.sql_with_params()
+    case, user = t(Case), t(User)
+    signup, activity = t(ActivitySignup), t(ActivitySignup.activity.field.related_model)
+    ctes = [
+        f"m(id, org_id, area_path, user_id, resident_id) AS ({m_sql})",
+        "mu(mid, uid) AS (SELECT id, user_id FROM m WHERE user_id IS NOT NULL"
+        f" UNION SELECT m.id, u.id FROM m JOIN {user} u ON u.resident_id = m.resident_id)",
+        f"r(mid, n) AS (SELECT mu.mid, COUNT(*) FROM mu JOIN {case} c ON c.created_by_id = mu.uid"
+        " WHERE c.created_at >= %s AND c.created_at < %s GROUP BY mu.mid)",
+        f"h(mid, n) AS (SELECT mu.mid, COUNT(*) FROM mu JOIN {case} c ON c.assignee_id = mu.uid"
+        " WHERE c.handled_at >= %s AND c.handled_at < %s GROUP BY mu.mid)",
+        f"s(mid, n) AS (SELECT mu.mid, SUM(g.hours) FROM mu JOIN {signup} g ON g.user_id = mu.uid"
+        f" JOIN {activity} a ON a.id = g.activity_id"
+        " WHERE g.status = %s AND a.starts_at >= %s AND a.starts_at < %s GROUP BY mu.mid)",
+        # A case the member both reported and handled counts once.
+        "t(mid, n, total) AS (SELECT mid, COUNT(*), SUM(rating) FROM ("
+        f"SELECT mu.mid, c.id, c.rating FROM mu JOIN {case} c ON c.created_by_id = mu.uid"
+        " WHERE c.rating IS NOT NULL AND c.rated_at >= %s AND c.rated_at < %s"
+        f" UNION SELECT mu.mid, c.id, c.rating FROM mu JOIN {case} c ON c.assignee_id = mu.uid"
+        " WHERE c.rating IS NOT NULL AND c.rated_at >= %s AND c.rated_at < %s) z GROUP BY mid)",
+    ]
+    params = [*m_params, s, e, s, e, ActivitySignup.Status.ATTENDED, s, e, s, e, s, e]
+    parts = ["r", "h", "s", "t"]
+    if visits_installed():
+        visit = t(apps.get_model("visits", "Visit"))
+        ctes.append(
+            f"v(mid, n) AS (SELECT mu.mid, COUNT(*) FROM mu JOIN {visit} x"
+            " ON x.visitor_id = mu.uid WHERE x.visited_at >= %s AND x.visited_at < %s"
+            " GROUP BY mu.mid)"
+        )
+        params += [s, e]
+        parts.append("v")
+    ctes.append("a(mid) AS (" + " UNION ".join(f"SELECT mid FROM {p}" for p in parts) + ")")
+    visits_col = "COALESCE(v.n, 0)" if "v" in parts else "0"
+    sql = (
+        "WITH " + ", ".join(ctes) + f" SELECT m.id, m.org_id, m.area_path, {visits_col},"
+        " COALESCE(r.n, 0), COALESCE(h.n, 0), COALESCE(s.n, 0), COALESCE(t.n, 0),"
+        " COALESCE(t.total, 0) FROM a JOIN m ON m.id = a.mid"
+        " LEFT JOIN r ON r.mid = a.mid LEFT JOIN h ON h.mid = a.mid"
+        " LEFT JOIN s ON s.mid = a.mid LEFT JOIN t ON t.mid = a.mid"
+        + (" LEFT JOIN v ON v.mid = a.mid" if "v" in parts else "")
+    )
+    return sql, params
+
+
+@dataclass
+class MemberTotals:
+    """先锋指数 of many members added up: per (area path, org id) the number
+    of members and the sum of their scores."""
+
+    count: dict[tuple[str, int], int]
+    score_total: dict[tuple[str, int], float]
+
+    def by_path(self) -> dict[str, tuple[int, float]]:
+        out: dict[str, list] = defaultdict(lambda: [0, 0.0])
+        for key, n in self.count.items():
+            out[key[0]][0] += n
+            out[key[0]][1] += self.score_total.get(key, 0.0)
+        return {p: (n, total) for p, (n, total) in out.items()}
+
+    def by_org(self) -> dict[int, tuple[int, float]]:
+        out: dict[int, list] = defaultdict(lambda: [0, 0.0])
+        for key, n in self.count.items():
+            out[key[1]][0] += n
+            out[key[1]][1] += self.score_total.get(key, 0.0)
+        return {o: (n, total) for o, (n, total) in out.items()}
+
+
+def vanguard_totals(members_qs, start: dt.date, end: dt.date) -> MemberTotals:
+    """The 先锋指数 of every member of `members_qs` (same formula as
+    `vanguard`), added up per (area path, org): the components grouped in
+    the database (`_member_sql`), only members who did something counted
+    come back (the others score 0), and each distinct set of components is
+    scored once. A city's 370,000 members: a few grouped joins, not an
+    object and an id list each."""
+    from django.db import connection
+
+    cfg = config()["vanguard"]
+    t = cfg["targets"]
+    with_visits = visits_installed()
+    count = {
+        (p, o): n
+        for p, o, n in members_qs.values_list("area_path", "org_id")
+        .annotate(n=Count("pk"))
+        .order_by()
+        .values_list("area_path", "org_id", "n")
+    }
+    total: dict[tuple[str, int], float] = defaultdict(float)
+    if not count:
+        return MemberTotals(count, total)
+    memo: dict[tuple, float] = {}
+    sql, params = _member_sql(members_qs, start, end)
+    with connection.cursor() as cur:
+        cur.execute(sql, params)
+        for _mid, org, path, v, rep, han, hours, n_rated, rating_sum in cur.fetchall():
+            key = (v, rep, han, hours, n_rated, rating_sum)
+            score = memo.get(key)
+            if score is None:
+                mean = rating_sum / n_rated if n_rated else None
+                parts = {
+                    "visits": min(1.0, v / float(t["visits"])) if with_visits else None,
+                    "cases_reported": min(1.0, rep / float(t["cases_reported"])),
+                    "cases_handled": min(1.0, han / float(t["cases_handled"])),
+                    "service_hours": min(1.0, float(hours) / float(t["service_hours"])),
+                    "rating": None if mean is None else (mean - 1) / 4,
+                }
+                score = memo[key] = _score(cfg["weights"], parts)
+            total[(path, org)] += score
+    return MemberTotals(count, dict(total))
+
+
 # ---------------------------------------------------------------- 堡垒指数
 
 
@@ -319,11 +451,43 @@ def households_under(paths: list[str]) -> dict[str, int]:
     return {p: sum(v) for p, v in under_paths(paths, rows).items()}
 
 
-def bastion_many(orgs: list[PartyOrg], start: dt.date, end: dt.date, *, households=None) -> dict:
+def _distinct_households_under(paths: list[str], rows_qs) -> dict[str, int]:
+    """{path: distinct households} of `rows_qs` (rows with `area_path` and
+    `household_id`) under each path: counted in the database, one grouped
+    query per length of path (a household with rows at two places under
+    one area counts once, as a set would)."""
+    from django.db import connection
+
+    out: dict[str, int] = {}
+    for n in sorted({len(p) for p in paths}):
+        wanted = {p for p in paths if len(p) == n}
+        inner = (
+            rows_qs.annotate(p=Substr("area_path", 1, n))
+            .values("p", "household_id")
+            .order_by()
+            .distinct()
+        )
+        sql, params = inner.query.sql_with_params()
+        with connection.cursor() as cur:
+            cur.execute(f"SELECT z.p, COUNT(*) FROM ({sql}) z GROUP BY z.p", params)
+            out.update((p, c) for p, c in cur.fetchall() if p in wanted)
+    return out
+
+
+def bastion_many(
+    orgs: list[PartyOrg],
+    start: dt.date,
+    end: dt.date,
+    *,
+    households=None,
+    totals: MemberTotals | None = None,
+) -> dict:
     """{org id: OrgIndex} for many organizations at once: one grouped query
     per component for all of them (a city's branches are a handful of
     queries, not a few per branch). `households(paths) -> {path: n}` may
-    give the households under each area from stored totals."""
+    give the households under each area from stored totals; `totals`, the
+    members' 先锋指数 already added up (`vanguard_totals`) over at least
+    these organizations' members."""
     from wangge.cases.models import Case
 
     if not orgs:
@@ -331,56 +495,53 @@ def bastion_many(orgs: list[PartyOrg], start: dt.date, end: dt.date, *, househol
     cfg = config()["bastion"]
     subtree = _descendants([o.pk for o in orgs])
     all_ids = {x for ids in subtree.values() for x in ids}
-    members_of: dict[int, list[PartyMember]] = defaultdict(list)
-    for m in PartyMember.objects.filter(org_id__in=all_ids, is_active=True).order_by("pk"):
-        members_of[m.org_id].append(m)
-    everyone = [m for ms in members_of.values() for m in ms]
-    score = {x.member_id: x.score for x in (vanguard(everyone, start, end) if everyone else [])}
+    per_org = (
+        totals
+        or vanguard_totals(
+            PartyMember.objects.filter(org_id__in=all_ids, is_active=True), start, end
+        )
+    ).by_org()
     paths = sorted({o.area_path for o in orgs})
     house = (households or households_under)(paths)
-    linked = under_paths(
-        paths,
-        HouseholdLink.objects.filter(_common_q(paths, "area_path"), member__is_active=True)
-        .values_list("area_path", "household_id")
-        .distinct(),
+    linked = _distinct_households_under(
+        paths, HouseholdLink.objects.filter(_common_q(paths, "area_path"), member__is_active=True)
     )
     visited = None
     if visits_installed():
         Visit = apps.get_model("visits", "Visit")
-        visited = under_paths(
+        visited = _distinct_households_under(
             paths,
             Visit.objects.filter(
                 _common_q(paths, "area_path"),
                 household__isnull=False,
                 visited_at__gte=_aware(start),
                 visited_at__lt=_aware(end),
-            )
-            .values_list("area_path", "household_id")
-            .distinct(),
+            ),
         )
     s, e = _aware(start), _aware(end)
-    rated = under_paths(
-        paths,
-        (
-            (p, (n, ok))
-            for p, n, ok in Case.objects.filter(
+    rated: dict[str, tuple[int, int]] = {}
+    for n in sorted({len(p) for p in paths}):
+        wanted = {p for p in paths if len(p) == n}
+        for p, n_rated, n_ok in (
+            Case.objects.filter(
                 _common_q(paths, "area_path"), rating__isnull=False, rated_at__gte=s, rated_at__lt=e
             )
-            .values_list("area_path")
+            .annotate(p=Substr("area_path", 1, n))
+            .values_list("p")
             .annotate(n=Count("pk"), ok=Count("pk", filter=Q(rating__gte=4)))
             .order_by()
-        ),
-    )
+        ):
+            if p in wanted:
+                rated[p] = (n_rated, n_ok)
     out = {}
     for org in orgs:
-        members = [m for x in subtree[org.pk] for m in members_of.get(x, ())]
-        scores = [score[m.pk] for m in members]
-        mean = sum(scores) / len(scores) if scores else None
+        n_members = sum(per_org.get(x, (0, 0.0))[0] for x in subtree[org.pk])
+        score_sum = sum(per_org.get(x, (0, 0.0))[1] for x in subtree[org.pk])
+        mean = score_sum / n_members if n_members else None
         n_house = house.get(org.area_path, 0)
-        n_linked = len(set(linked[org.area_path]))
-        n_visited = None if visited is None else len(set(visited[org.area_path]))
-        n_rated = sum(n for n, _ in rated[org.area_path])
-        n_ok = sum(ok for _, ok in rated[org.area_path])
+        n_linked = linked.get(org.area_path, 0)
+        n_visited = None if visited is None else visited.get(org.area_path, 0)
+        n_rated, n_ok = rated.get(org.area_path, (0, 0))
         parts = {
             "members": None if mean is None else mean / 100,
             "link_coverage": n_linked / n_house if n_house else None,
@@ -393,7 +554,7 @@ def bastion_many(orgs: list[PartyOrg], start: dt.date, end: dt.date, *, househol
             org_id=org.pk,
             name=org.name,
             score=_score(cfg["weights"], parts),
-            members=len(members),
+            members=n_members,
             member_mean=None if mean is None else round(mean, 1),
             households=n_house,
             linked_households=n_linked,

@@ -65,8 +65,14 @@ def test_the_stored_month_is_read_while_fresh_and_not_after(world):
     visit_record(actor=world.grid_worker, household_id=hh[1].pk, visited_at=timezone.now())
     assert _coverage(world, t.grid_a1a_1) == {"households": 4, "visited": 1}
     assert _grid_coverage(world, t.street_a1)[t.grid_a1a_1.name] == 25.0
+    # The ranking says when those were counted.
+    when = ranking(actor=world.dispatcher, area_id=t.street_a1.pk, period=_this_month())
+    run = IndexMonthRun.objects.get(month=timezone.localdate().replace(day=1))
+    assert when["stored_at"] == timezone.localtime(run.computed_at).isoformat()
     # … until the run is older than the allowed age: counted live again.
     IndexMonthRun.objects.update(computed_at=timezone.now() - timedelta(minutes=91))
+    when = ranking(actor=world.dispatcher, area_id=t.street_a1.pk, period=_this_month())
+    assert when["stored_at"] is None
     assert _coverage(world, t.grid_a1a_1) == {"households": 4, "visited": 2}
     assert _grid_coverage(world, t.street_a1)[t.grid_a1a_1.name] == 50.0
     # A refresh brings the stored rows up to date.

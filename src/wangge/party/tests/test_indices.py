@@ -11,7 +11,7 @@ from django.utils import timezone
 from wangge.cases.models import Case
 from wangge.cases.services import case_report
 from wangge.party import indices, services
-from wangge.party.models import PartyOrg
+from wangge.party.models import PartyMember, PartyOrg
 from wangge.serviceteams.models import ActivitySignup, ServiceActivity, ServiceTeam
 from wangge.teams.tests.world import make_building, make_household, make_resident
 
@@ -166,3 +166,38 @@ def test_visits_left_out_without_the_app(world, monkeypatch):
     # 100 × (0.075 + 0.2 + 0.0625 + 0.1125) / 0.75 = 60.0
     assert a.parts["visits"] is None and a.score == 60.0
     assert PartyOrg.objects.count() == 2
+
+
+@pytest.mark.parametrize("with_visits", [True, False])
+def test_totals_in_the_database_agree_with_each_members_index(world, monkeypatch, with_visits):
+    """`vanguard_totals` (what rankings and 堡垒指数 use: grouped in the
+    database) adds up to the same scores as `vanguard` member by member,
+    including a member counted through their resident's H5 account and a
+    rated case the member both reported and handled (counted once)."""
+    from wangge.points.tests.people import verified_user
+
+    a, b, worker = world["a"], world["b"], world["worker"]
+    h5 = verified_user(b.resident)
+    c, _ = case_report(actor=worker, description="楼道堆物", area=world["branch"].area, at=at(7))
+    Case.objects.filter(pk=c.pk).update(
+        created_by=h5, assignee=worker, handled_at=at(7, 2), rating=2, rated_at=at(7, 3)
+    )
+    c, _ = case_report(actor=worker, description="井盖松动", area=world["branch"].area, at=at(8))
+    Case.objects.filter(pk=c.pk).update(
+        assignee=worker, handled_at=at(8, 2), rating=1, rated_at=at(8, 3)
+    )
+    if not with_visits:
+        monkeypatch.setattr(indices, "visits_installed", lambda: False)
+    each = {x.member_id: x for x in indices.vanguard([a, b], START, END)}
+    assert each[b.pk].cases_reported == 1 and each[b.pk].score > 0
+    assert each[a.pk].ratings == 4  # 5, 3, 2 (handled) and 1 (reported and handled: once)
+    totals = indices.vanguard_totals(PartyMember.objects.filter(pk__in=[a.pk, b.pk]), START, END)
+    expected = each[a.pk].score + each[b.pk].score
+    ((org, (n, total)),) = totals.by_org().items()
+    assert (org, n) == (world["branch"].pk, 2)
+    assert total == pytest.approx(expected, abs=1e-9)
+    ((path, (n, total)),) = totals.by_path().items()
+    assert (path, n) == (a.area_path, 2) and total == pytest.approx(expected, abs=1e-9)
+    # And the branch's 堡垒指数 takes its members' mean from those totals.
+    x = indices.bastion(world["branch"], START, END)
+    assert x.member_mean == round(expected / 2, 1)

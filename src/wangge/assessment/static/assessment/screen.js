@@ -78,7 +78,8 @@
   function drawRanking(d) {
     const r = d.ranking, ol = document.getElementById("s-ranking");
     if (!r) { ol.innerHTML = "<li>已是最小区域</li>"; return; }
-    document.getElementById("s-rank-level").textContent = r.level_label + " · " + r.count + " 个";
+    document.getElementById("s-rank-level").textContent = r.level_label + " · " + r.count + " 个" +
+      (r.stored_at ? " · 走访党建等指数 " + r.stored_at.slice(11, 16) + " 统计" : "");
     ol.innerHTML = r.rows.slice(0, 50).map((row) =>
       "<li data-id='" + row.id + "'>" + esc(row.name) + "<span>" + fmt(row.values[r.by]) + "</span></li>").join("");
     ol.querySelectorAll("li[data-id]").forEach((li) => li.addEventListener("click", () => drill(li.dataset.id)));
