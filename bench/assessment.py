@@ -195,13 +195,37 @@ def prepare(args) -> None:
     )
 
 
+def link_party_workers(connection) -> int:
+    """Each grid's first grid worker (the one `seed_sources` has visit) is
+    the staff account of one party member of that grid (a worker with two
+    grids: once)."""
+    with connection.cursor() as c:
+        c.execute(
+            """
+            WITH w AS (SELECT area_id, MIN(user_id) AS user_id FROM teams_roleassignment
+                       WHERE role = 'grid_worker' AND is_active GROUP BY area_id),
+                 g AS (SELECT DISTINCT ON (w.user_id) a.path, w.user_id
+                       FROM w JOIN areas_area a ON a.id = w.area_id ORDER BY w.user_id, a.path),
+                 pick AS (SELECT MIN(id) AS mid, substr(area_path, 1, 25) AS gp
+                          FROM party_partymember WHERE is_active
+                          GROUP BY substr(area_path, 1, 25))
+            UPDATE party_partymember m SET user_id = g.user_id
+            FROM pick JOIN g ON g.path = pick.gp
+            WHERE m.id = pick.mid
+            """
+        )
+        return c.rowcount
+
+
 def seed_sources(connection) -> dict:
     """The data behind the indices that do not come from cases, at city
     scale, for this month (the ranking's default period), so a cold ranking
     reads every source as a real city would fill it (set-based, timed each;
     skipped where rows exist):
     - 党组织: `party_generate` for the city (a branch per grid, members from
-      the party-member residents, 3 linked households each);
+      the party-member residents, 3 linked households each), and in each
+      grid one member is its grid worker (党员网格员: the member's staff
+      account, so the visits and cases they make count in 先锋指数);
     - 走访: one visit this month for every second household, by its grid's
       worker, and the coverage counters rebuilt (as `bench/visits.py` seeds);
     - 在线: a day of presence for every grid worker and part-time worker on
@@ -217,7 +241,7 @@ def seed_sources(connection) -> dict:
     from wangge.assessment.selectors import today
     from wangge.cases.workdays import TZ, china
     from wangge.party.generate import generate_party
-    from wangge.party.models import PartyOrg
+    from wangge.party.models import PartyMember, PartyOrg
     from wangge.visits.services import coverage_refresh, periods_of
 
     city = Area.objects.get(depth=1)
@@ -240,6 +264,8 @@ def seed_sources(connection) -> dict:
 
     if not PartyOrg.objects.exists():
         timed_step("party", lambda: generate_party(area=city, links=3))
+    if not PartyMember.objects.filter(user__isnull=False).exists():
+        timed_step("party_workers", lambda: link_party_workers(connection))
 
     def visits():
         with connection.cursor() as c:

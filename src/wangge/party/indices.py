@@ -32,11 +32,12 @@ from decimal import Decimal
 from django.apps import apps
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.db.models import Count, Q
+from django.db.models import Count, Q, Sum
 from django.db.models.functions import Substr
 from django.utils import timezone
 
 from wangge.areas.paths import subtree_q
+from wangge.core.analytics import analytic_cursor
 
 from .models import HouseholdLink, PartyMember, PartyOrg
 
@@ -262,26 +263,37 @@ def _member_sql(members_qs, start: dt.date, end: dt.date) -> tuple[str, list]:
     ).query.sql_with_params()
     case, user = t(Case), t(User)
     signup, activity = t(ActivitySignup), t(ActivitySignup.activity.field.related_model)
+    # The members are a subquery each time (not a CTE of their own): the
+    # planner then knows from the table's statistics how few have accounts.
     ctes = [
-        f"m(id, org_id, area_path, user_id, resident_id) AS ({m_sql})",
-        "mu(mid, uid) AS (SELECT id, user_id FROM m WHERE user_id IS NOT NULL"
-        f" UNION SELECT m.id, u.id FROM m JOIN {user} u ON u.resident_id = m.resident_id)",
-        f"r(mid, n) AS (SELECT mu.mid, COUNT(*) FROM mu JOIN {case} c ON c.created_by_id = mu.uid"
-        " WHERE c.created_at >= %s AND c.created_at < %s GROUP BY mu.mid)",
-        f"h(mid, n) AS (SELECT mu.mid, COUNT(*) FROM mu JOIN {case} c ON c.assignee_id = mu.uid"
-        " WHERE c.handled_at >= %s AND c.handled_at < %s GROUP BY mu.mid)",
+        f"mu(mid, uid) AS (SELECT m.pk, m.user_id FROM ({m_sql}) m WHERE m.user_id IS NOT NULL"
+        f" UNION SELECT m.pk, u.id FROM ({m_sql}) m JOIN {user} u ON u.resident_id = m.resident_id)",
+        # The period's cases, read once (no index serves "created, handled
+        # or rated in the period by these users"): one scan, not four.
+        f"cu(id, created_by_id, assignee_id, rating, rep, han, rat) AS (SELECT id,"
+        " created_by_id, assignee_id, rating,"
+        " CASE WHEN created_at >= %s AND created_at < %s THEN 1 ELSE 0 END,"
+        " CASE WHEN handled_at >= %s AND handled_at < %s THEN 1 ELSE 0 END,"
+        " CASE WHEN rating IS NOT NULL AND rated_at >= %s AND rated_at < %s THEN 1 ELSE 0 END"
+        f" FROM {case} WHERE (created_at >= %s AND created_at < %s)"
+        " OR (handled_at >= %s AND handled_at < %s)"
+        " OR (rating IS NOT NULL AND rated_at >= %s AND rated_at < %s))",
+        # Per member: reported, handled, rated and the ratings' sum; a case
+        # the member both reported and handled is rated once (grouped by
+        # member and case first).
+        "c(mid, rep, han, rat, total) AS (SELECT mid, SUM(rep), SUM(han), SUM(rat),"
+        " SUM(CASE WHEN rat = 1 THEN rating ELSE 0 END) FROM ("
+        "SELECT mid, id, MAX(rep) AS rep, MAX(han) AS han, MAX(rat) AS rat, MAX(rating) AS rating"
+        " FROM (SELECT mu.mid, cu.id, cu.rep, 0 AS han, cu.rat, cu.rating"
+        " FROM mu JOIN cu ON cu.created_by_id = mu.uid"
+        " UNION ALL SELECT mu.mid, cu.id, 0, cu.han, cu.rat, cu.rating"
+        " FROM mu JOIN cu ON cu.assignee_id = mu.uid) y GROUP BY mid, id) z GROUP BY mid)",
         f"s(mid, n) AS (SELECT mu.mid, SUM(g.hours) FROM mu JOIN {signup} g ON g.user_id = mu.uid"
         f" JOIN {activity} a ON a.id = g.activity_id"
         " WHERE g.status = %s AND a.starts_at >= %s AND a.starts_at < %s GROUP BY mu.mid)",
-        # A case the member both reported and handled counts once.
-        "t(mid, n, total) AS (SELECT mid, COUNT(*), SUM(rating) FROM ("
-        f"SELECT mu.mid, c.id, c.rating FROM mu JOIN {case} c ON c.created_by_id = mu.uid"
-        " WHERE c.rating IS NOT NULL AND c.rated_at >= %s AND c.rated_at < %s"
-        f" UNION SELECT mu.mid, c.id, c.rating FROM mu JOIN {case} c ON c.assignee_id = mu.uid"
-        " WHERE c.rating IS NOT NULL AND c.rated_at >= %s AND c.rated_at < %s) z GROUP BY mid)",
     ]
-    params = [*m_params, s, e, s, e, ActivitySignup.Status.ATTENDED, s, e, s, e, s, e]
-    parts = ["r", "h", "s", "t"]
+    params = [*m_params, *m_params, *(s, e) * 6, ActivitySignup.Status.ATTENDED, s, e]
+    parts = ["c", "s"]
     if visits_installed():
         visit = t(apps.get_model("visits", "Visit"))
         ctes.append(
@@ -294,13 +306,13 @@ def _member_sql(members_qs, start: dt.date, end: dt.date) -> tuple[str, list]:
     ctes.append("a(mid) AS (" + " UNION ".join(f"SELECT mid FROM {p}" for p in parts) + ")")
     visits_col = "COALESCE(v.n, 0)" if "v" in parts else "0"
     sql = (
-        "WITH " + ", ".join(ctes) + f" SELECT m.id, m.org_id, m.area_path, {visits_col},"
-        " COALESCE(r.n, 0), COALESCE(h.n, 0), COALESCE(s.n, 0), COALESCE(t.n, 0),"
-        " COALESCE(t.total, 0) FROM a JOIN m ON m.id = a.mid"
-        " LEFT JOIN r ON r.mid = a.mid LEFT JOIN h ON h.mid = a.mid"
-        " LEFT JOIN s ON s.mid = a.mid LEFT JOIN t ON t.mid = a.mid"
+        "WITH " + ", ".join(ctes) + f" SELECT m.pk, m.org_id, m.area_path, {visits_col},"
+        " COALESCE(c.rep, 0), COALESCE(c.han, 0), COALESCE(s.n, 0), COALESCE(c.rat, 0),"
+        f" COALESCE(c.total, 0) FROM a JOIN ({m_sql}) m ON m.pk = a.mid"
+        " LEFT JOIN c ON c.mid = a.mid LEFT JOIN s ON s.mid = a.mid"
         + (" LEFT JOIN v ON v.mid = a.mid" if "v" in parts else "")
     )
+    params += m_params
     return sql, params
 
 
@@ -334,7 +346,6 @@ def vanguard_totals(members_qs, start: dt.date, end: dt.date) -> MemberTotals:
     come back (the others score 0), and each distinct set of components is
     scored once. A city's 370,000 members: a few grouped joins, not an
     object and an id list each."""
-    from django.db import connection
 
     cfg = config()["vanguard"]
     t = cfg["targets"]
@@ -351,7 +362,7 @@ def vanguard_totals(members_qs, start: dt.date, end: dt.date) -> MemberTotals:
         return MemberTotals(count, total)
     memo: dict[tuple, float] = {}
     sql, params = _member_sql(members_qs, start, end)
-    with connection.cursor() as cur:
+    with analytic_cursor() as cur:
         cur.execute(sql, params)
         for _mid, org, path, v, rep, han, hours, n_rated, rating_sum in cur.fetchall():
             key = (v, rep, han, hours, n_rated, rating_sum)
@@ -451,12 +462,44 @@ def households_under(paths: list[str]) -> dict[str, int]:
     return {p: sum(v) for p, v in under_paths(paths, rows).items()}
 
 
+GRID_PATH = 25  # a grid's path length (city, district, street, community, grid)
+
+
+def _visited_from_coverage(paths: list[str], start: dt.date, end: dt.date) -> dict | None:
+    """{path: households visited} from the visits app's per-grid coverage
+    counters (`CoverageCount`: distinct households visited in a month,
+    quarter or year, kept by every visit) when the period is one of those
+    and every path is a grid or above; else None (count the visits)."""
+    from wangge.visits.models import CoverageCount
+    from wangge.visits.services import period_bounds
+
+    if any(len(p) > GRID_PATH for p in paths):
+        return None
+    y, m = start.year, start.month
+    keys = [f"{y}-{m:02d}", f"{y}-Q{(m - 1) // 3 + 1}", f"{y}"]
+    key = next((k for k in keys if period_bounds(k) == (start, end)), None)
+    if key is None:
+        return None
+    out: dict[str, int] = {}
+    for n in sorted({len(p) for p in paths}):
+        wanted = {p for p in paths if len(p) == n}
+        for p, v in (
+            CoverageCount.objects.filter(_common_q(paths, "area_path"), period=key)
+            .annotate(p=Substr("area_path", 1, n))
+            .values_list("p")
+            .annotate(v=Sum("visited"))
+            .order_by()
+        ):
+            if p in wanted:
+                out[p] = v or 0
+    return out
+
+
 def _distinct_households_under(paths: list[str], rows_qs) -> dict[str, int]:
     """{path: distinct households} of `rows_qs` (rows with `area_path` and
     `household_id`) under each path: counted in the database, one grouped
     query per length of path (a household with rows at two places under
     one area counts once, as a set would)."""
-    from django.db import connection
 
     out: dict[str, int] = {}
     for n in sorted({len(p) for p in paths}):
@@ -468,7 +511,7 @@ def _distinct_households_under(paths: list[str], rows_qs) -> dict[str, int]:
             .distinct()
         )
         sql, params = inner.query.sql_with_params()
-        with connection.cursor() as cur:
+        with analytic_cursor() as cur:
             cur.execute(f"SELECT z.p, COUNT(*) FROM ({sql}) z GROUP BY z.p", params)
             out.update((p, c) for p, c in cur.fetchall() if p in wanted)
     return out
@@ -508,6 +551,8 @@ def bastion_many(
     )
     visited = None
     if visits_installed():
+        visited = _visited_from_coverage(paths, start, end)
+    if visits_installed() and visited is None:
         Visit = apps.get_model("visits", "Visit")
         visited = _distinct_households_under(
             paths,

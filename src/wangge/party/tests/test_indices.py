@@ -55,6 +55,11 @@ def world(tree, make_staff):
             visitor=worker,
             visited_at=at(2 + i) if i < 6 else timezone.make_aware(dt.datetime(2025, 12, 30)),
         )
+    # Created directly (as a bulk load would): the visits app's coverage
+    # counters, which 堡垒指数 reads for a whole year, rebuilt as after one.
+    from wangge.visits.services import coverage_refresh
+
+    coverage_refresh(period="2026", rebuild=True)
     # 2 cases reported by the member, rated 5 and 3 in 2026.
     reported = [
         case_report(actor=worker, description=f"路灯不亮{i}", area=grid, at=at(3, 1 + i))[0]
@@ -110,6 +115,12 @@ def test_bastion_by_hand(world):
     assert (x.ratings, x.satisfied) == (2, 1)
     # 100 × (0.40×0.2875 + 0.20×2/4 + 0.20×2/4 + 0.20×1/2) = 41.5
     assert x.score == 41.5
+    # Any other span (not a month, quarter or year): the visits themselves,
+    # February to April: households 1, 2, 1 (one visit a month) → 2.
+    y = indices.bastion(world["branch"], dt.date(2026, 2, 1), dt.date(2026, 5, 1))
+    assert y.visited_households == 2
+    y = indices.bastion(world["branch"], dt.date(2026, 2, 1), dt.date(2026, 3, 1))
+    assert y.visited_households == 0  # a month: its counters (none were built for it)
     # The committee counts its branch's members and the whole community's households.
     c = indices.bastion(world["committee"], START, END)
     assert c.members == 2 and c.households == 4
