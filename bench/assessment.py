@@ -349,8 +349,12 @@ def seed_sources(connection) -> dict:
 
         staff = User.objects.filter(is_staff=True).order_by("pk").first() or User.objects.first()
         sv = Survey.objects.create(
-            name="网格员知晓度调查（压测）", area=city, area_path=city.path,
-            start=month, end=day + timedelta(days=30), created_by=staff,
+            name="网格员知晓度调查（压测）",
+            area=city,
+            area_path=city.path,
+            start=month,
+            end=day + timedelta(days=30),
+            created_by=staff,
         )
         q = Question.objects.create(survey=sv, text="您知道您的网格员是谁吗？", awareness=True)
         with connection.cursor() as c:
@@ -703,18 +707,35 @@ def run(args) -> None:
     # before the first refresh), then from the stored month totals, after
     # timing their refresh (what the periodic task does every 30 minutes).
     from wangge.assessment import stored
-    from wangge.assessment.models import IndexMonthRun
+    from wangge.assessment.indices import Period
+    from wangge.assessment.models import StoredIndexRun
 
-    IndexMonthRun.objects.filter(month=period.start).delete()
+    StoredIndexRun.objects.all().delete()
     ranking_live = cold(ranking, args.live_cold_repeat)
     print("ranking cold, counted live", ranking_live, flush=True)
     results["ranking_grids_cold_live"] = ranking_live
     t = time.perf_counter()
-    results["index_refresh"] = stored.refresh_month(period.start)
+    results["index_refresh"] = stored.refresh(stored.period_key(period))
     results["index_refresh"]["wall_s"] = round(time.perf_counter() - t, 1)
     print("stored month totals", results["index_refresh"], flush=True)
     ranking_cold = cold(ranking, args.cold_repeat)
     print("ranking cold", ranking_cold, flush=True)
+    # The year so far: the same, for the year's ranking (a year of cases in
+    # the rollup, the year's visits, members' work and points).
+    year = Period(date(today.year, 1, 1), date(today.year, 12, 31))
+    year_ranking = lambda: selectors.ranking(  # noqa: E731
+        actor=boss, area_id=city.pk, level="grid", period=year
+    )
+    results["ranking_grids_year_cold_live"] = cold(year_ranking, 1)
+    t = time.perf_counter()
+    results["index_refresh_year"] = stored.refresh(str(today.year))
+    results["index_refresh_year"]["wall_s"] = round(time.perf_counter() - t, 1)
+    results["ranking_grids_year_cold"] = cold(year_ranking, args.cold_repeat)
+    print(
+        "year",
+        {k: v for k, v in results.items() if "year" in k},
+        flush=True,
+    )
 
     if args.again:
         out = RESULTS / f"assessment-{vendor}.json"

@@ -162,43 +162,44 @@ class PointsMonth(models.Model):
         indexes = [models.Index(fields=["month", "area_path"], name="points_month_path")]
 
 
-class IndexMonthRun(models.Model):
-    """One computation of the slow indices' stored month totals
-    (`stored.refresh_month`): when, with which formulas (`fingerprint`:
-    the sources and the party index settings), over how many areas."""
+class StoredIndexRun(models.Model):
+    """One computation of the slow indices' stored totals for a period
+    (`stored.refresh`): a month "2026-11", a quarter "2026-Q4" or a year
+    "2026"; when, with which formulas (`fingerprint`: the sources and the
+    party index settings), over how many areas."""
 
-    month = models.DateField(_("月份"), unique=True)  # first day of the month
+    period = models.CharField(_("统计周期"), max_length=8, unique=True)
     fingerprint = models.CharField(max_length=32)
     computed_at = models.DateTimeField(_("计算时间"))
     seconds = models.FloatField(_("用时（秒）"), default=0)
     areas = models.IntegerField(_("区域数"), default=0)
 
     class Meta:
-        verbose_name = _("指数月度汇总计算")
-        verbose_name_plural = _("指数月度汇总计算")
+        verbose_name = _("指数汇总计算")
+        verbose_name_plural = _("指数汇总计算")
 
 
-class AreaIndexMonth(models.Model):
+class AreaIndexTotals(models.Model):
     """The raw counts of the indices over other apps' data (在线率, 入户率,
     知晓率, 先锋指数, 堡垒指数, 积分参与率) for one area (city down to grid)
-    and one calendar month, as `{source: {key: n}}`: what each source's
-    `counts()` gave when `stored.refresh_month` ran. Rankings and screens of
-    a whole month read these rows instead of the sources while they are
-    fresh (see `stored.lookup`)."""
+    and one period (month, quarter or year), as `{source: {key: n}}`: what
+    each source's `counts()` gave when `stored.refresh` ran. Rankings and
+    screens of such a period read these rows instead of the sources while
+    they are fresh (see `stored.lookup`)."""
 
-    month = models.DateField(_("月份"))
+    period = models.CharField(_("统计周期"), max_length=8)
     area_path = models.CharField(_("区域路径"), max_length=60)
     depth = models.PositiveSmallIntegerField(_("区域层级深度"))
     counts = models.JSONField(default=dict)
 
     class Meta:
-        verbose_name = _("区域指数月度汇总")
-        verbose_name_plural = _("区域指数月度汇总")
+        verbose_name = _("区域指数汇总")
+        verbose_name_plural = _("区域指数汇总")
         constraints = [
-            models.UniqueConstraint(fields=["month", "area_path"], name="area_index_month_key")
+            models.UniqueConstraint(fields=["period", "area_path"], name="area_index_totals_key")
         ]
         indexes = [
-            models.Index(fields=["month", "depth", "area_path"], name="area_index_month_depth")
+            models.Index(fields=["period", "depth", "area_path"], name="area_index_totals_depth")
         ]
 
 

@@ -451,7 +451,7 @@ def ranking(
         "rows": out[:limit] if limit else out,
         "drill": level_below_name(level),
         # When the slow indices (走访、知晓、党建、积分、在线) came from the
-        # stored month totals: the time they were counted (None: live).
+        # stored totals: the time they were counted (None: live).
         "stored_at": _stored_at(period, depth),
     }
 
@@ -487,7 +487,7 @@ def _slow_values(defs, parent: str, level: str, paths: list[str], period: Period
         by_source: dict = defaultdict(list)
         for d in defs:
             by_source[(d.counts, d.source)].append(d)
-        # The month's stored totals when fresh (one read for every source),
+        # The period's stored totals when fresh (one read for every source),
         # else each source read directly (not through its own cache entry:
         # this entry is the cache, and 4,365 subjects' keys are not free).
         from .stored import lookup

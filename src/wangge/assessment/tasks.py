@@ -1,7 +1,7 @@
 """Background work on Huey (Django tasks enqueued by Huey periodic tasks,
 like the cases sweep): the proactive rules (未诉先办) every night at 02:30,
-and the slow indices' stored month totals (`stored.py`): this month every
-30 minutes, the previous one once a day."""
+and the slow indices' stored totals (`stored.py`): this month, quarter and
+year every 30 minutes, the previous ones once a day."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ def run_proactive_rules() -> dict:
 
 
 @task()
-def refresh_index_months() -> list[dict]:
+def refresh_index_totals() -> list[dict]:
     from .stored import refresh_due
 
     return refresh_due()
@@ -35,10 +35,10 @@ def _register_periodic() -> None:
     def proactive_rules_periodic():
         run_proactive_rules.enqueue()
 
-    @periodic_task(crontab(minute="*/30"), name="assessment.refresh_index_months")
-    @HUEY.lock_task("assessment-index-months")
-    def refresh_index_months_periodic():
-        refresh_index_months.enqueue()
+    @periodic_task(crontab(minute="*/30"), name="assessment.refresh_index_totals")
+    @HUEY.lock_task("assessment-index-totals")
+    def refresh_index_totals_periodic():
+        refresh_index_totals.enqueue()
 
 
 _register_periodic()

@@ -18,9 +18,9 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture(params=["live", "stored"], autouse=True)
 def counted(request, monkeypatch):
-    """Every test here runs twice: counted live, and from the stored month
-    totals (`stored.py`) refreshed just before each read, so both agree
-    with the same hand counts."""
+    """Every test here runs twice: counted live, and from the stored totals
+    (`stored.py`) refreshed just before each read, so both agree with the
+    same hand counts."""
     if request.param == "live":
         yield
         return
@@ -29,9 +29,9 @@ def counted(request, monkeypatch):
     original, used = stored.lookup, []
 
     def refreshed(sources, subjects, period):
-        month = stored.month_of(period)
-        if month is not None:
-            stored.refresh_month(month)
+        key = stored.period_key(period)
+        if key is not None:
+            stored.refresh(key)
         out = original(sources, subjects, period)
         used.append(out is not None)
         return out
