@@ -232,8 +232,11 @@ PAGES: dict[str, Page] = {
     "/screen/<int:area_id>/data/": Page(),
     "/screen/<int:area_id>/feed/": Page(),
     "/screen/<int:area_id>/report.<str:fmt>": Page(params={"fmt": lambda s, p, m: "xlsx"}),
-    "/screen/campaigns/<int:campaign_id>/departments/<int:department_id>/feedback.xlsx": Page(
-        params={"campaign_id": lambda s, p, m: s.extra["eval_campaign"].pk}
+    "/screen/campaigns/<int:campaign_id>/departments/<int:department_id>/feedback.<str:fmt>": Page(
+        params={
+            "campaign_id": lambda s, p, m: s.extra["eval_campaign"].pk,
+            "fmt": lambda s, p, m: "xlsx",
+        }
     ),
     # Open311 GeoReport v2: a public interface by design (city-wide, no
     # personal data); its write path takes an API key (open311 tests).

@@ -72,6 +72,25 @@ def area_ranking(
     )
 
 
+@router.get("/areas/{area_id}/workers", response=dict)
+def area_workers(
+    request,
+    area_id: int,
+    by: str = "composite",
+    month: str = "",
+    start: str = "",
+    end: str = "",
+):
+    """网格员考核: every grid worker with an assignment under the area, with
+    their indices over the period (default this month), ranked by `by`
+    (composite, on_time, satisfaction, online, visits, handled, reported)."""
+    from .workers import worker_ranking
+
+    return worker_ranking(
+        actor=request.auth, area_id=area_id, period=_period(month, start, end), by=by
+    )
+
+
 @router.get("/departments/{department_id}/indices", response=dict)
 def department_indices(
     request, department_id: int, month: str = "", start: str = "", end: str = ""

@@ -11,7 +11,7 @@ from django.db.models import Q
 from django.template.loader import render_to_string
 
 from wangge.areas.models import Area
-from wangge.areas.paths import subtree_q
+from wangge.areas.paths import STEP, subtree_q
 from wangge.cases.models import OPEN_STATUSES, Alert, Case
 from wangge.cases.workdays import TZ
 from wangge.core.watermark import Watermark, apply_xlsx, pdf_css, pdf_html
@@ -19,6 +19,9 @@ from wangge.core.watermark import Watermark, apply_xlsx, pdf_css, pdf_html
 from . import selectors
 from .indices import Period
 from .models import ProactiveTask
+from .workers import worker_ranking
+
+WORKER_SHEET_DEPTH = 3  # street
 
 NOTABLE = 20
 
@@ -95,6 +98,13 @@ def monthly_report(*, actor, area: Area, period: Period) -> dict:
             for f in findings
         ],
         "names": _index_names(),
+        # 网格员考核 for a street and below (a city has ~11,600 workers:
+        # their ranking is the API's, not a report sheet).
+        "workers": (
+            worker_ranking(actor=actor, area_id=area.pk, period=period)
+            if len(area.path) // STEP >= WORKER_SHEET_DEPTH
+            else None
+        ),
     }
 
 
@@ -172,6 +182,44 @@ def to_excel(data: dict, watermark: Watermark | None = None) -> bytes:
                 v.get("rework"),
             ]
         )
+    if data.get("workers"):
+        wk = wb.create_sheet("网格员")
+        wk.append(
+            [
+                "名次",
+                "姓名",
+                "网格",
+                "综合得分",
+                "按期办结率",
+                "满意率",
+                "在线率",
+                "走访户数",
+                "走访次数",
+                "办结",
+                "上报",
+            ]
+        )
+        for c in wk[1]:
+            c.font = bold
+        for row in data["workers"]["rows"]:
+            v = row["values"]
+            wk.append(
+                [
+                    row["rank"],
+                    row["name"],
+                    "、".join(row["areas"]),
+                    v["composite"],
+                    v["on_time"],
+                    v["satisfaction"],
+                    v["online"],
+                    v["households_visited"],
+                    v["visits"],
+                    v["handled"],
+                    v["reported"],
+                ]
+            )
+        for f in data["workers"]["formulas"].values():
+            wk.append([f])
     ws4 = wb.create_sheet("重点工单")
     ws4.append(["编号", "类别", "状态", "上报时间", "地址", "关注原因"])
     for n in data["notable"]:
@@ -226,3 +274,14 @@ def feedback_excel(data: dict, watermark: Watermark | None = None) -> bytes:
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
+
+
+def feedback_pdf(data: dict, watermark: Watermark | None = None) -> bytes:
+    """The same 反馈单 as `feedback_excel`, as a PDF to print and file."""
+    from weasyprint import CSS, HTML
+
+    html = render_to_string("assessment/feedback.html", data)
+    if watermark is None:
+        return HTML(string=html).write_pdf()
+    html = html.replace("<body>", "<body>" + pdf_html(watermark), 1)
+    return HTML(string=html).write_pdf(stylesheets=[CSS(string=pdf_css(watermark))])

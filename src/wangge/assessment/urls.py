@@ -11,7 +11,7 @@ urlpatterns = [
     path("<int:area_id>/feed/", views.feed, name="feed"),
     path("<int:area_id>/report.<str:fmt>", views.report, name="report"),
     path(
-        "campaigns/<int:campaign_id>/departments/<int:department_id>/feedback.xlsx",
+        "campaigns/<int:campaign_id>/departments/<int:department_id>/feedback.<str:fmt>",
         views.feedback,
         name="feedback",
     ),

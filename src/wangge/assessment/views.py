@@ -123,16 +123,23 @@ def report(request, area_id: int, fmt: str):
 
 @require_GET
 @screen_view
-def feedback(request, campaign_id: int, department_id: int):
-    """A department's feedback sheet (Excel) for one evaluation campaign."""
+def feedback(request, campaign_id: int, department_id: int, fmt: str):
+    """A department's feedback sheet for one evaluation campaign (Excel or PDF)."""
+    if fmt not in ("xlsx", "pdf"):
+        raise Http404("只提供 xlsx 和 pdf 两种格式")
     data = selectors.feedback(
         actor=request.user, campaign_id=campaign_id, department_id=department_id
     )
-    resp = HttpResponse(
-        reports.feedback_excel(data, Watermark.for_user(request.user)),
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    )
+    if fmt == "xlsx":
+        body = reports.feedback_excel(data, Watermark.for_user(request.user))
+        ctype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    else:
+        body, ctype = (
+            reports.feedback_pdf(data, Watermark.for_user(request.user)),
+            "application/pdf",
+        )
+    resp = HttpResponse(body, content_type=ctype)
     resp["Content-Disposition"] = (
-        f'attachment; filename="feedback-{campaign_id}-{department_id}.xlsx"'
+        f'attachment; filename="feedback-{campaign_id}-{department_id}.{fmt}"'
     )
     return resp

@@ -73,6 +73,9 @@ ROUTES = {
     "GET /assessment/areas/{area_id}/ranking": Route(
         params={"area_id": lambda s, p, m: s.grid.pk}, expect=place_read(at_grid, 404)
     ),
+    "GET /assessment/areas/{area_id}/workers": Route(
+        params={"area_id": lambda s, p, m: s.grid.pk}, expect=place_read(at_grid, 404)
+    ),
     "GET /assessment/departments/{department_id}/indices": Route(expect=place_read(_district, 404)),
     "GET /assessment/departments": Route(expect=staff_read),
     "GET /assessment/proactive": Route(expect=staff_read),

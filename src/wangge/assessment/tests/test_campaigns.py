@@ -115,10 +115,16 @@ def test_feedback_sheet(world, campaign, client):
     rows = list(load_workbook(io.BytesIO(resp.content)).active.iter_rows(values_only=True))
     assert (w.tree.community_a1a.name, 2, "多次推诿") in rows
     assert any(r[0] == "互评得分" and r[1] == 40.0 for r in rows)
+    # The same sheet as a PDF to print and file: the rating and the comment.
+    from pypdf import PdfReader
+
+    pdf = client.get(f"/screen/campaigns/{campaign.pk}/departments/{w.dept_zf.pk}/feedback.pdf")
+    assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.content)).pages)
+    assert "考核反馈单" in text and "多次推诿" in text and w.dept_zf.name in text
+    url = f"/screen/campaigns/{campaign.pk}/departments/{w.dept_zf.pk}/feedback.doc"
+    assert client.get(url).status_code == 404
     client.force_login(w.outsider_dispatcher)
-    assert (
-        client.get(
-            f"/screen/campaigns/{campaign.pk}/departments/{w.dept_zf.pk}/feedback.xlsx"
-        ).status_code
-        == 404
-    )
+    for fmt in ("xlsx", "pdf"):
+        url = f"/screen/campaigns/{campaign.pk}/departments/{w.dept_zf.pk}/feedback.{fmt}"
+        assert client.get(url).status_code == 404
