@@ -231,6 +231,14 @@ def campaign_create(request, payload: CampaignIn):
     return Status(201, _campaign(c))
 
 
+@router.post("/campaigns/{campaign_id}/close", response=dict)
+def campaign_close(request, campaign_id: int):
+    """End a campaign (no more ratings; 409 when already ended)."""
+    from . import services
+
+    return _campaign(services.campaign_close(actor=request.auth, campaign_id=campaign_id))
+
+
 @router.post("/campaigns/{campaign_id}/evaluations", response={201: dict})
 def evaluation_submit(request, campaign_id: int, payload: EvaluationIn):
     """Rate a department (as a community or street) or a street's/district's

@@ -97,6 +97,28 @@ def campaign_create(*, actor, name: str, area_id, start, end):
     )
 
 
+def campaign_close(*, actor, campaign_id):
+    """End a campaign: no more ratings (409 `campaign_closed`); its ratings
+    keep counting in 互评得分 for the periods it overlaps. By those who may
+    start one, on a campaign over their own areas."""
+    from .models import Campaign
+    from .selectors import access_campaign
+
+    campaign = access_campaign(actor=actor, campaign_id=campaign_id)
+    scope = scope_for(actor)
+    if not scope.unrestricted and not (scope.roles & CAMPAIGN_ROLES):
+        raise PermissionDenied("not_allowed", "只有管理员、调度员和镇街干部可以结束互评")
+    if not scope.covers(campaign.area_path):  # visible from below, not theirs to end
+        raise PermissionDenied("not_allowed", "只能结束本辖区范围内的互评")
+    with transaction.atomic():
+        locked = Campaign.objects.select_for_update().get(pk=campaign.pk)
+        if not locked.is_open:
+            raise Conflict("campaign_closed", "该互评已结束")
+        locked.is_open = False
+        locked.save(update_fields=["is_open"])
+    return locked
+
+
 def evaluation_submit(
     *, actor, campaign_id, score, comment: str = "", department_id=None, area_id=None
 ):

@@ -62,6 +62,17 @@ def _rate(p, m) -> int:
     return 201 if inside and p.role in ("community_cadre", "street_cadre", "dispatcher") else 403
 
 
+def _close(p, m) -> int:
+    if p.kind == "resident" or not (
+        p.area.path.startswith(m.world.own.district.path)
+        or m.world.own.district.path.startswith(p.area.path)
+    ):
+        return 404
+    if p.role not in ("city_admin", "dispatcher", "street_cadre"):
+        return 403
+    return 200 if m.world.own.district.path.startswith(p.area.path) else 403
+
+
 PARAMS = {
     "task_id": lambda s, p, m: s.extra["proactive"].pk,
     "campaign_id": lambda s, p, m: s.extra["eval_campaign"].pk,
@@ -91,6 +102,7 @@ ROUTES = {
         objects=True,
         expect=_campaign_create,
     ),
+    "POST /assessment/campaigns/{campaign_id}/close": Route(body=lambda s, p, m: {}, expect=_close),
     "POST /assessment/campaigns/{campaign_id}/evaluations": Route(
         body=lambda s, p, m: {"score": 4, "department_id": s.department.pk}, expect=_rate
     ),

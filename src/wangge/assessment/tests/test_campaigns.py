@@ -128,3 +128,40 @@ def test_feedback_sheet(world, campaign, client):
     for fmt in ("xlsx", "pdf"):
         url = f"/screen/campaigns/{campaign.pk}/departments/{w.dept_zf.pk}/feedback.{fmt}"
         assert client.get(url).status_code == 404
+
+
+def test_closing_a_campaign_stops_ratings_and_keeps_them(world, campaign, client):
+    from wangge.assessment.services import campaign_close
+
+    w = world
+    evaluation_submit(
+        actor=w.community_cadre, campaign_id=campaign.pk, score=5, department_id=w.dept_zf.pk
+    )
+    # A community cadre sees the campaign (it is over their area) but may not end it;
+    # a street dispatcher may end campaigns, but not this district's.
+    with pytest.raises(DomainError) as err:
+        campaign_close(actor=w.community_cadre, campaign_id=campaign.pk)
+    assert err.value.status == 403
+    with pytest.raises(DomainError) as err:
+        campaign_close(actor=w.dispatcher, campaign_id=campaign.pk)
+    assert err.value.status == 403 and "本辖区" in err.value.message
+    client.force_login(w.district_dispatcher)
+    resp = client.post(f"/api/v1/assessment/campaigns/{campaign.pk}/close")
+    assert resp.status_code == 200 and resp.json()["is_open"] is False
+    again = client.post(f"/api/v1/assessment/campaigns/{campaign.pk}/close")
+    assert again.status_code == 409 and again.json()["message"] == "该互评已结束"
+    with pytest.raises(DomainError) as err:
+        evaluation_submit(
+            actor=w.dispatcher, campaign_id=campaign.pk, score=1, department_id=w.dept_zf.pk
+        )
+    assert err.value.code == "campaign_closed"
+    # What was rated before still counts.
+    period = Period(campaign.start, campaign.end)
+    peer = next(
+        i
+        for i in department_indices(
+            actor=w.district_dispatcher, department_id=w.dept_zf.pk, period=period
+        )["indices"]
+        if i["code"] == "peer"
+    )
+    assert peer["value"] == 100.0
