@@ -211,6 +211,12 @@ PAGES: dict[str, Page] = {
     "/console/surveys/<int:survey_id>/": Page(),
     "/console/surveys/<int:survey_id>/open/": Page(method="POST", data=lambda s, p, m: {}),
     "/console/surveys/<int:survey_id>/close/": Page(method="POST", data=lambda s, p, m: {}),
+    "/console/campaigns/": Page(),
+    "/console/campaigns/<int:campaign_id>/": Page(),
+    "/console/campaigns/<int:campaign_id>/rate/": Page(
+        method="POST", data=lambda s, p, m: {"target": f"d:{s.department.pk}", "score": "4"}
+    ),
+    "/console/campaigns/<int:campaign_id>/close/": Page(method="POST", data=lambda s, p, m: {}),
     "/console/serviceteams/": Page(),
     "/console/serviceteams/teams/new/": Page(),  # ?area= (without it: 404)
     "/console/serviceteams/teams/<int:team_id>/": Page(

@@ -25,6 +25,7 @@ urlpatterns = [
     path("console/emergency/", include("wangge.emergency.urls_console")),
     path("console/visits/", include("wangge.visits.urls_console")),
     path("console/surveys/", include("wangge.surveys.urls_console")),
+    path("console/campaigns/", include("wangge.assessment.urls_console")),
     path("console/", include("wangge.console.urls")),
     path("screen/", include("wangge.assessment.urls")),
     path("notices/", include("wangge.notices.urls")),

@@ -802,6 +802,63 @@ def access_campaign(*, actor, campaign_id):
     return hit
 
 
+def campaign_sheet(*, actor, campaign) -> dict:
+    """What the actor's unit rates in a campaign (the console's rating page):
+    as a community or street (cadre, dispatcher) the departments in the
+    campaign's range; as a department's staff the streets and districts in
+    it. Each target with the unit's rating when given. Also whether the
+    actor may end the campaign."""
+    from wangge.teams.models import Department
+
+    from .models import Evaluation
+    from .services import AREA_RATER_ROLES, CAMPAIGN_ROLES
+
+    scope = scope_for(actor)
+    inside = [g for g in scope.grants if g.path.startswith(campaign.area_path)]
+    area_rater = next((g for g in inside if g.role in AREA_RATER_ROLES), None)
+    dept_rater = next((g for g in inside if g.role == "department_staff" and g.department_id), None)
+    rows: list[dict] = []
+    kind = None
+    if area_rater is not None:
+        kind = "department"
+        done = {
+            e.department_id: e
+            for e in Evaluation.objects.filter(
+                key__startswith=f"{campaign.pk}:d:{area_rater.area_id}:"
+            )
+        }
+        for d in Department.objects.filter(is_active=True).order_by("area_path", "name"):
+            if campaign.area_path.startswith(d.area_path) or d.area_path.startswith(
+                campaign.area_path
+            ):
+                rows.append({"id": d.pk, "name": d.name, "rated": done.get(d.pk)})
+    elif dept_rater is not None:
+        kind = "area"
+        done = {
+            e.area_id: e
+            for e in Evaluation.objects.filter(
+                key__startswith=f"{campaign.pk}:a:{dept_rater.department_id}:"
+            )
+        }
+        for a in Area.objects.filter(
+            subtree_q(campaign.area_path), level__in=("street", "district"), is_active=True
+        ).order_by("path"):
+            rows.append({"id": a.pk, "name": a.name, "rated": done.get(a.pk)})
+    may_close = campaign.is_open and (
+        scope.unrestricted
+        or (bool(scope.roles & CAMPAIGN_ROLES) and scope.covers(campaign.area_path))
+    )
+    # The departments' feedback sheets: for those whose areas cover the campaign's.
+    may_feedback = scope.unrestricted or scope.covers(campaign.area_path)
+    return {
+        "campaign": campaign,
+        "kind": kind,
+        "rows": rows,
+        "may_close": may_close,
+        "may_feedback": may_feedback,
+    }
+
+
 def feedback(*, actor, campaign_id, department_id) -> dict:
     """A department's feedback sheet for one campaign: its indices over the
     campaign's period and every rating it received, with comments."""
