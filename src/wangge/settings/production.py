@@ -20,7 +20,6 @@ from .base import (
     DATABASE_URL,
     DATABASES,
     HUEY,
-    INSTALLED_APPS,
     LOGGING,
     MIDDLEWARE,
     VAR_DIR,
@@ -161,10 +160,6 @@ else:
 # serves STATIC_ROOT directly (docs/deploy.md).
 STATIC_ROOT = os.environ.get("WANGGE_STATIC_ROOT", str(VAR_DIR / "static"))
 MEDIA_ROOT = os.environ.get("WANGGE_MEDIA_ROOT", str(VAR_DIR / "media"))
-INSTALLED_APPS = [
-    "wangge.ops.staticfiles.StaticFilesConfig" if app == "django.contrib.staticfiles" else app
-    for app in INSTALLED_APPS
-]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
