@@ -49,6 +49,8 @@ def campaign_rate(request, campaign_id: int):
     target = data.get("target", "")
     kind, _, target_id = target.partition(":")
     try:
+        if kind not in ("d", "a") or not target_id.isdigit():
+            raise DomainError("target_required", "请选择被评价的部门或区域", status=422)
         services.evaluation_submit(
             actor=request.user,
             campaign_id=campaign_id,

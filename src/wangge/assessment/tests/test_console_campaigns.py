@@ -56,6 +56,9 @@ def test_a_community_rates_departments_once(world, campaign, client):
     assert bad.status_code == 422 and "评分必须是 1–5 的整数" in bad.content.decode()
     other = client.post(url, {"target": f"d:{w.dept_b.pk}", "score": "3"})
     assert other.status_code == 422 and "不在本次互评范围内" in other.content.decode()
+    for junk in ("d:abc", "x:1", ""):
+        resp = client.post(url, {"target": junk, "score": "3"})
+        assert resp.status_code == 422 and "请选择被评价的部门或区域" in resp.content.decode()
     assert Evaluation.objects.count() == 1
 
 
