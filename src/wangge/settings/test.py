@@ -33,3 +33,11 @@ WANGGE_DEMO = True
 
 # Background tasks run in-process, at once.
 HUEY = {"name": "wangge-test", "huey_class": "huey.MemoryHuey", "immediate": True}
+
+# pytest-django's live server serves static files only when this exact name
+# is in INSTALLED_APPS (not an AppConfig path): the browser tests load the
+# front-end files through it. Same app, without the unused-builds filter.
+INSTALLED_APPS = [  # noqa: F405
+    "django.contrib.staticfiles" if app == "wangge.ops.staticfiles.StaticFilesConfig" else app
+    for app in INSTALLED_APPS  # noqa: F405
+]
