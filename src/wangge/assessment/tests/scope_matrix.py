@@ -111,6 +111,3 @@ ROUTES = {
         body=lambda s, p, m: {"reason": "已处理"}, expect=_act(200)
     ),
 }
-
-# The console's /console/campaigns/<id>/… pages (tests/test_page_matrix.py).
-PAGE_PARAMS = {"campaign_id": lambda s, p, m: s.extra["eval_campaign"].pk}
