@@ -189,29 +189,50 @@ for _code, _name, _what, _counter in (
 ONLINE_ROLES = ("grid_worker", "part_time_worker")
 
 
+def working_days(period: Period) -> tuple[list[date], int]:
+    """The period's working days up to today, and a working day's minutes."""
+    from wangge.cases.workdays import china
+
+    from .selectors import today
+
+    cal = china()
+    days, d = [], period.start
+    while d <= min(period.end, today()):
+        if cal.is_working_day(d):
+            days.append(d)
+        d += timedelta(days=1)
+    return days, cal.day_seconds() // 60
+
+
+def online_minutes(users, days: list[date], per_day: int) -> dict[int, int]:
+    """{user id: minutes online} on those days, each day capped at a working
+    day (`users`: ids or a queryset of them)."""
+    from django.db.models import Sum
+    from django.db.models.functions import Least
+
+    from wangge.worker.models import PresenceDay
+
+    if not days:
+        return {}
+    return dict(
+        PresenceDay.objects.filter(user_id__in=users, day__in=days)
+        .values_list("user_id")
+        .annotate(m=Sum(Least("count", per_day)))
+        .order_by()
+    )
+
+
 def presence_counts(subjects: list[Subject], period: Period) -> dict[Subject, dict[str, int]]:
     """Grid workers assigned under each area, their working days in the
     period (up to today), and their online minutes on those days (from the
     worker app's presence heartbeats, each day capped at a working day's
     length). Departments have no grid workers: zeros."""
-    from django.db.models import Q, Sum
-    from django.db.models.functions import Least
+    from django.db.models import Q
 
     from wangge.areas.paths import STEP, subtree_q
-    from wangge.cases.workdays import china
     from wangge.teams.models import RoleAssignment
-    from wangge.worker.models import PresenceDay
 
-    from .selectors import today
-
-    cal = china()
-    per_day = cal.day_seconds() // 60
-    last = min(period.end, today())
-    days, d = [], period.start
-    while d <= last:
-        if cal.is_working_day(d):
-            days.append(d)
-        d += timedelta(days=1)
+    days, per_day = working_days(period)
     out = {
         s: {"workers": 0, "working_days": len(days), "online_minutes": 0, "expected_minutes": 0}
         for s in subjects
@@ -232,15 +253,9 @@ def presence_counts(subjects: list[Subject], period: Period) -> dict[Subject, di
         .distinct()
     )
     minutes = {}
-    if days and assigned:
+    if assigned:
         users = RoleAssignment.objects.filter(where, role__in=ONLINE_ROLES, is_active=True)
-        minutes = dict(
-            PresenceDay.objects.filter(user_id__in=users.values("user_id"), day__in=days)
-            .values("user_id")
-            .annotate(m=Sum(Least("count", per_day)))
-            .order_by()
-            .values_list("user_id", "m")
-        )
+        minutes = online_minutes(users.values("user_id"), days, per_day)
     by_path = {s.area_path: out[s] for s in areas}  # path → the subject's counts
     lengths = sorted({len(p) for p in by_path})
     seen: set[tuple[str, int]] = set()

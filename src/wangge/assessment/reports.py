@@ -237,15 +237,19 @@ def to_excel(data: dict, watermark: Watermark | None = None) -> bytes:
     return buf.getvalue()
 
 
-def to_pdf(data: dict, watermark: Watermark | None = None) -> bytes:
+def _pdf(template: str, context: dict, watermark: Watermark | None) -> bytes:
     from weasyprint import CSS, HTML
 
-    html = render_to_string("assessment/report.html", {**data, "fmt": _fmt})
+    html = render_to_string(template, context)
     if watermark is None:
         return HTML(string=html).write_pdf()
     # who exported, when: a footer on every page and a diagonal mark
     html = html.replace("<body>", "<body>" + pdf_html(watermark), 1)
     return HTML(string=html).write_pdf(stylesheets=[CSS(string=pdf_css(watermark))])
+
+
+def to_pdf(data: dict, watermark: Watermark | None = None) -> bytes:
+    return _pdf("assessment/report.html", {**data, "fmt": _fmt}, watermark)
 
 
 def feedback_excel(data: dict, watermark: Watermark | None = None) -> bytes:
@@ -278,10 +282,4 @@ def feedback_excel(data: dict, watermark: Watermark | None = None) -> bytes:
 
 def feedback_pdf(data: dict, watermark: Watermark | None = None) -> bytes:
     """The same 反馈单 as `feedback_excel`, as a PDF to print and file."""
-    from weasyprint import CSS, HTML
-
-    html = render_to_string("assessment/feedback.html", data)
-    if watermark is None:
-        return HTML(string=html).write_pdf()
-    html = html.replace("<body>", "<body>" + pdf_html(watermark), 1)
-    return HTML(string=html).write_pdf(stylesheets=[CSS(string=pdf_css(watermark))])
+    return _pdf("assessment/feedback.html", data, watermark)

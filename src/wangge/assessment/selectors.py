@@ -811,7 +811,7 @@ def campaign_sheet(*, actor, campaign) -> dict:
     from wangge.teams.models import Department
 
     from .models import Evaluation
-    from .services import AREA_RATER_ROLES, CAMPAIGN_ROLES
+    from .services import AREA_RATER_ROLES, may_close_campaign
 
     scope = scope_for(actor)
     inside = [g for g in scope.grants if g.path.startswith(campaign.area_path)]
@@ -844,10 +844,7 @@ def campaign_sheet(*, actor, campaign) -> dict:
             subtree_q(campaign.area_path), level__in=("street", "district"), is_active=True
         ).order_by("path"):
             rows.append({"id": a.pk, "name": a.name, "rated": done.get(a.pk)})
-    may_close = campaign.is_open and (
-        scope.unrestricted
-        or (bool(scope.roles & CAMPAIGN_ROLES) and scope.covers(campaign.area_path))
-    )
+    may_close = campaign.is_open and may_close_campaign(actor, campaign)
     # The departments' feedback sheets: for those whose areas cover the campaign's.
     may_feedback = scope.unrestricted or scope.covers(campaign.area_path)
     return {

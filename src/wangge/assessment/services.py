@@ -97,6 +97,14 @@ def campaign_create(*, actor, name: str, area_id, start, end):
     )
 
 
+def may_close_campaign(actor, campaign) -> bool:
+    """Those who may start campaigns, over the campaign's whole area."""
+    scope = scope_for(actor)
+    return scope.unrestricted or (
+        bool(scope.roles & CAMPAIGN_ROLES) and scope.covers(campaign.area_path)
+    )
+
+
 def campaign_close(*, actor, campaign_id):
     """End a campaign: no more ratings (409 `campaign_closed`); its ratings
     keep counting in 互评得分 for the periods it overlaps. By those who may
@@ -106,10 +114,10 @@ def campaign_close(*, actor, campaign_id):
 
     campaign = access_campaign(actor=actor, campaign_id=campaign_id)
     scope = scope_for(actor)
-    if not scope.unrestricted and not (scope.roles & CAMPAIGN_ROLES):
+    if not may_close_campaign(actor, campaign):
+        if scope.unrestricted or scope.roles & CAMPAIGN_ROLES:  # visible from below
+            raise PermissionDenied("not_allowed", "只能结束本辖区范围内的互评")
         raise PermissionDenied("not_allowed", "只有管理员、调度员和镇街干部可以结束互评")
-    if not scope.covers(campaign.area_path):  # visible from below, not theirs to end
-        raise PermissionDenied("not_allowed", "只能结束本辖区范围内的互评")
     with transaction.atomic():
         locked = Campaign.objects.select_for_update().get(pk=campaign.pk)
         if not locked.is_open:

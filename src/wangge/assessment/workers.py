@@ -26,13 +26,12 @@ from datetime import datetime, time, timedelta
 
 from django.apps import apps
 from django.conf import settings
-from django.db.models import Count, F, Q, Sum
-from django.db.models.functions import Least
+from django.db.models import Count, F, Q
 
 from wangge.areas.paths import subtree_q
 from wangge.core.errors import DomainError
 
-from .indices import ONLINE_ROLES, Period
+from .indices import ONLINE_ROLES, Period, online_minutes, working_days
 
 FORMULAS = {
     "reported": "上报 = 期内本人上报的工单数",
@@ -57,11 +56,10 @@ def visit_target(period: Period) -> float:
 
 def worker_ranking(*, actor, area_id: int, period: Period, by: str = "composite") -> dict:
     from wangge.cases.models import Case
-    from wangge.cases.workdays import TZ, china
+    from wangge.cases.workdays import TZ
     from wangge.teams.models import RoleAssignment
-    from wangge.worker.models import PresenceDay
 
-    from .selectors import _area_label, access_assessed_area, today
+    from .selectors import _area_label, access_assessed_area
 
     if by not in SORTABLE:
         raise DomainError("bad_index", f"未知的排序指标“{by}”", status=422)
@@ -124,21 +122,8 @@ def worker_ranking(*, actor, area_id: int, period: Period, by: str = "composite"
             .annotate(n=Count("pk"), h=Count("household_id", distinct=True))
             .order_by()
         }
-    cal = china()
-    per_day = cal.day_seconds() // 60
-    days, d = [], period.start
-    while d <= min(period.end, today()):
-        if cal.is_working_day(d):
-            days.append(d)
-        d += timedelta(days=1)
-    minutes = {}
-    if days and ids:
-        minutes = dict(
-            PresenceDay.objects.filter(user_id__in=ids, day__in=days)
-            .values_list("user_id")
-            .annotate(m=Sum(Least("count", per_day)))
-            .order_by()
-        )
+    days, per_day = working_days(period)
+    minutes = online_minutes(ids, days, per_day) if ids else {}
     target = visit_target(period)
     rows = []
     for uid, w in workers.items():
