@@ -133,7 +133,11 @@ class Case(models.Model):
 
     # -- place (scope and partition keys) --
     district = models.ForeignKey(
-        "areas.Area", verbose_name=_("区县"), on_delete=models.PROTECT, related_name="+"
+        "areas.Area",
+        verbose_name=_("区县"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,  # case_district_created leads with it
     )
     street = models.ForeignKey(
         "areas.Area",
@@ -318,6 +322,9 @@ class Case(models.Model):
         verbose_name_plural = _("工单")
         indexes = [
             models.Index(fields=["area_path", "status"], name="case_path_status"),
+            # A district's or a street's newest cases (selectors._newest_under).
+            models.Index(fields=["district", "created_at"], name="case_district_created"),
+            models.Index(fields=["street", "created_at"], name="case_street_created"),
             # Open cases only (a small share of the table): boards and queues.
             # Covering (every column the board and the open counts read), so
             # both are index-only scans of this small index.
@@ -362,6 +369,14 @@ class Case(models.Model):
             models.Index(
                 fields=["closed_at", "area_path"],
                 name="case_closed_recent_path",
+                condition=models.Q(status__in=CLOSED_STATUSES),
+            ),
+            # The same for a small area (a street, a grid): its range first,
+            # so the rows read are the area's own, not every closing of the
+            # 30 days in the database (PostgreSQL's planner picks by share).
+            models.Index(
+                fields=["area_path", "closed_at"],
+                name="case_closed_path_recent",
                 condition=models.Q(status__in=CLOSED_STATUSES),
             ),
             models.Index(fields=["category", "created_at"], name="case_category_created"),

@@ -33,7 +33,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from wangge.areas.models import Area, Level
-from wangge.areas.paths import subtree_q
+from wangge.areas.paths import STEP, subtree_q
 from wangge.teams.roles import Role
 from wangge.teams.scope import scope_for, scoped
 
@@ -142,6 +142,30 @@ def case_list(*, actor, filters: CaseFilters | None = None) -> QuerySet[Case]:
 
 
 WIDE_DEPTH = 3  # city, district, street: a good share of the whole table
+# The case's own column for an area at that depth of the tree, each with a
+# (column, created_at) index: a street's newest cases are read along it
+# whatever else the table holds (other streets, other cities).
+_LEVEL_COLUMN = {2: "district_id", 3: "street_id"}
+
+
+def _newest_under(scope, f: CaseFilters, offset: int, limit: int) -> list[int]:
+    """Ids of a page of the newest cases under a wide scope (a city, a
+    district or a street), read newest-first: for each granted area along
+    its level's (column, created_at) index, so the rows read are about the
+    page's, not the share of the whole table the area holds (a city's root
+    has no column and is read along `created_at` with its prefix). Several
+    areas are merged by time."""
+    area_of = {g.path: g.area_id for g in scope.grants}
+    head = offset + limit
+    rows: list[tuple] = []
+    for p in scope.paths:
+        column = _LEVEL_COLUMN.get(len(p) // STEP)
+        where = Q(**{column: area_of[p]}) if column and p in area_of else Q(area_path__startswith=p)
+        qs = _filtered(Case.objects.filter(where, scope.district_q()), f)
+        rows += qs.order_by("-created_at", "-pk").values_list("created_at", "pk")[:head]
+    if len(scope.paths) > 1:  # areas do not nest (`scope.paths` is minimal)
+        rows.sort(reverse=True)
+    return [pk for _, pk in rows[offset:head]]
 
 
 def case_page(
@@ -150,11 +174,12 @@ def case_page(
     """A page of `case_list` and its count (up to `cap` + 1).
 
     For wide scopes (a street or more, no narrower area filter) the page is
-    read newest-first along the `created_at` index, with the scope as a
-    prefix filter (`startswith`, which no planner turns into a range scan);
-    a range scan over a street's whole history followed by a sort costs far
-    more. Open cases only (a small share) go the other way: a range scan of
-    the partial index on open rows, then a sort. The page's ids come first,
+    read newest-first along the granted level's (column, created_at) index
+    (`_newest_under`); a range scan over a street's whole history followed
+    by a sort costs far more, and so does walking the whole table's
+    `created_at` index, which grows with every other street and city. Open
+    cases only (a small share) go the other way: a range scan of the
+    partial index on open rows, then a sort. The page's ids come first,
     from the case table alone; its rows (with category, area, department)
     are read by id, so no join runs over more than the page. The scope is
     the same `scope_for` paths either way."""
@@ -172,18 +197,9 @@ def case_page(
         and all(len(p) // 5 <= WIDE_DEPTH for p in scope.paths)
     )
     if wide:
-        prefix = Q(pk__in=[])
-        for p in scope.paths:
-            prefix |= Q(area_path__startswith=p)
-        page_qs = _filtered(
-            Case.objects.filter(prefix, scope.district_q())
-            .select_related("category", "area", "department")
-            .defer(*_AREA_GEOMETRY),
-            f,
-        ).order_by("-created_at", "-pk")
+        ids = _newest_under(scope, f, offset, limit)
     else:
-        page_qs = qs
-    ids = list(page_qs.values_list("pk", flat=True)[offset : offset + limit])
+        ids = list(qs.values_list("pk", flat=True)[offset : offset + limit])
     rows = Case.objects.filter(scope.district_q(), pk__in=ids)
     rows = rows.select_related("category", "area", "department")
     by_id = {c.pk: c for c in rows.defer(*_AREA_GEOMETRY)}

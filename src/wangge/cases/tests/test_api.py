@@ -301,3 +301,37 @@ def test_wide_scope_page_matches_the_plain_list(world):
             plain = list(case_list(actor=user, filters=f))
             assert [c.pk for c in items] == [c.pk for c in plain[1:4]]
             assert count == min(len(plain), 5)
+
+
+def test_wide_page_merges_several_areas_newest_first(world, tree, make_staff):
+    """A scope of two streets in two districts, and one of a district and a
+    street elsewhere, read each area along its own index and merge by time:
+    every page equals the plain list's slice, and the page holds cases of
+    both areas (not vacuous)."""
+    from wangge.cases.selectors import CaseFilters, case_list, case_page
+    from wangge.teams.models import RoleAssignment
+
+    for i in range(4):
+        report(world, point=(120.05 + i * 0.02, 30.3), description=f"甲{i}")
+        report(world, actor=world.outsider, point=IN_MG_B1A_1_1, description=f"乙{i}")
+    two_streets = make_staff("dispatcher", tree.street_a1)
+    RoleAssignment.objects.create(
+        user=two_streets, role="dispatcher", area=tree.street_b1, area_path=tree.street_b1.path
+    )
+    district_and_street = make_staff("dispatcher", tree.district_a)
+    RoleAssignment.objects.create(
+        user=district_and_street,
+        role="dispatcher",
+        area=tree.street_b1,
+        area_path=tree.street_b1.path,
+    )
+    city = make_staff("leader", tree.city)
+    for user in (two_streets, district_and_street, city):
+        for f in (CaseFilters(), CaseFilters(category="0101")):
+            plain = [c.pk for c in case_list(actor=user, filters=f)]
+            assert len(plain) >= 8 or f.category
+            for offset in range(0, len(plain) + 1, 3):
+                _, items = case_page(actor=user, filters=f, offset=offset, limit=3, cap=100)
+                assert [c.pk for c in items] == plain[offset : offset + 3], (user, f, offset)
+        first = case_page(actor=user, offset=0, limit=2, cap=100)[1]
+        assert {c.street_id for c in first} == {tree.street_a1.pk, tree.street_b1.pk}
