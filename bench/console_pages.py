@@ -42,48 +42,22 @@ import json
 import os
 import random
 import signal
-import socket
 import statistics
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = ROOT / ".venv" / "bin"
-CHROMIUM = os.environ.get("WANGGE_CHROMIUM", "/usr/bin/chromium")
-LAUNCH_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
+from _http import free_port, wait_http  # noqa: E402 - bench/_http.py
+
+from wangge.testing.browser import CHROMIUM, LAUNCH_ARGS  # noqa: E402 - the same flags as the tests
+
 PG_SERVER = os.environ.get("WANGGE_TEST_POSTGRES", "postgres://127.0.0.1:5432/postgres")
 PG_SOURCE = "wangge_bench"
 PG_SCRATCH = "wangge_console_bench"
 USER, PASSWORD = "bench_console_admin", "Bench-Console-2026"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_http(url: str, timeout: float = 90) -> None:
-    end = time.time() + timeout
-    while time.time() < end:
-        try:
-            urllib.request.urlopen(url, timeout=2).read()  # noqa: S310 - loopback
-            return
-        except OSError:
-            time.sleep(0.3)
-    raise SystemExit(f"server did not answer at {url}")
 
 
 def pg_url(db: str) -> str:
@@ -286,7 +260,7 @@ def run(db: str, args) -> dict:
     base = f"http://127.0.0.1:{port}"
     result: dict = {}
     try:
-        wait_http(base + "/accounts/login/")
+        wait_http(base + "/accounts/login/", timeout=90)
         from playwright.sync_api import sync_playwright
 
         with sync_playwright() as pw:

@@ -42,16 +42,16 @@ import argparse
 import json
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = ROOT / ".venv" / "bin"
+from _http import free_port, wait_http  # noqa: E402 - bench/_http.py
+
 from wangge.testing.browser import CHROMIUM, LAUNCH_ARGS  # noqa: E402 - the same flags as the tests
 
 WORKER = ("demo_grid_worker", "Wangge-demo-2026")
@@ -110,23 +110,6 @@ if not Case.objects.filter(created_by=worker, idempotency_key__startswith="bench
                       photos=[photo()])
 print(Case.objects.filter(created_by=worker).count())
 """
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_http(url: str, timeout: float = 300) -> None:
-    end = time.time() + timeout
-    while time.time() < end:
-        try:
-            urllib.request.urlopen(url, timeout=2).read()  # noqa: S310 - loopback
-            return
-        except OSError:
-            time.sleep(0.3)
-    raise SystemExit(f"server did not answer at {url}")
 
 
 def measure(page, cdp, url: str, cold: bool) -> dict:
